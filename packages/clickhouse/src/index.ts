@@ -1,0 +1,2 @@
+export { createClickHouse, type ClickHouse, type ClickHouseSettings } from "./client.ts";
+export { migrate, listMigrations, type Migration, type MigrationResult } from "./migrate.ts";

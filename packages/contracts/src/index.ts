@@ -1,0 +1,4 @@
+export * from "./topics.ts";
+export * from "./avro.ts";
+export * from "./records.ts";
+export * from "./dlq.ts";

@@ -1,0 +1,46 @@
+/** TypeScript shapes of the Avro records, mirroring `schemas/avro/*.avsc` field by field. */
+import { createCodec, loadSchema } from "./avro.ts";
+
+export type SnapshotRecordKind = "BEGIN" | "ROW" | "END";
+
+export interface CopilotSeat {
+  seat_id: string;
+  assignee_pseudonym: string;
+  assignee_type: string | null;
+  organization: string | null;
+  assigning_team: string | null;
+  plan_type: string;
+  created_at: number;
+  pending_cancellation_date: string | null;
+  last_activity_at: number | null;
+  last_activity_editor: string | null;
+  last_authenticated_at: number | null;
+  updated_at: number | null;
+}
+
+export interface CopilotSeatSnapshotRecord {
+  kind: SnapshotRecordKind;
+  tenant: string;
+  org: string;
+  scope: "ORGANIZATION" | "ENTERPRISE";
+  snapshot_id: string;
+  taken_at: number;
+  row_count: number | null;
+  total_seats: number | null;
+  pseudonym_key_id: string;
+  seat: CopilotSeat | null;
+}
+
+export interface StreamCursor {
+  tenant: string;
+  connection: string;
+  stream: string;
+  cursor: string | null;
+  last_snapshot_id: string | null;
+  updated_at: number;
+}
+
+export const codecs = {
+  copilotSeatSnapshot: createCodec<CopilotSeatSnapshotRecord>(loadSchema("copilot-seat-snapshot.avsc")),
+  cursor: createCodec<StreamCursor>(loadSchema("cursor.avsc")),
+};

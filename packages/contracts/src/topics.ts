@@ -1,0 +1,46 @@
+/**
+ * Topic names, `<prefix>.<module>.<entity>.v<major>` (DESIGN.md §3). A major version bump of a
+ * value schema means a new topic; BACKWARD-compatible changes stay on the same one.
+ */
+export interface TopicSpec {
+  name: string;
+  /** Compacted topics keep the latest value per key (control topics). */
+  compacted: boolean;
+  /** @default 3 */
+  partitions: number;
+}
+
+export function topicNames(prefix: string) {
+  return {
+    copilotSeats: `${prefix}.copilot.seats.v1`,
+    cursors: `${prefix}.control.cursors.v1`,
+    connections: `${prefix}.control.connections.v1`,
+    dlq: `${prefix}.dlq.v1`,
+  } as const;
+}
+
+export type TopicNames = ReturnType<typeof topicNames>;
+
+export function topicSpecs(prefix: string): TopicSpec[] {
+  const t = topicNames(prefix);
+  return [
+    { name: t.copilotSeats, compacted: false, partitions: 3 },
+    { name: t.cursors, compacted: true, partitions: 1 },
+    { name: t.connections, compacted: true, partitions: 1 },
+    { name: t.dlq, compacted: false, partitions: 1 },
+  ];
+}
+
+/** Record keys: `tenant/org/<entity id>`, so one entity always lands on one partition. */
+export function recordKey(tenant: string, org: string, entityId: string): string {
+  return `${tenant}/${org}/${entityId}`;
+}
+
+/** Header names on dead-letter records. */
+export const DlqHeaders = {
+  reason: "aiaudit-dlq-reason",
+  code: "aiaudit-dlq-code",
+  sourceTopic: "aiaudit-dlq-source-topic",
+  source: "aiaudit-dlq-source",
+  at: "aiaudit-dlq-at",
+} as const;

@@ -1,0 +1,59 @@
+/**
+ * Errors with a stable code and a retryable flag (CONVENTIONS.md §5). Codes live in one list so
+ * logs, metrics and the dead-letter topic speak the same words. A raw payload never goes into
+ * a message: describe it, and keep the payload in `cause` only when it holds no secret.
+ */
+export const ErrorCodes = {
+  /** A setting is missing or malformed; the process must not start. */
+  CONFIG_INVALID: "CONFIG_INVALID",
+  /** A vendor API record failed validation: poison, goes to the dead-letter topic. */
+  RECORD_INVALID: "RECORD_INVALID",
+  /** An Avro payload could not be decoded (bad framing, unknown fingerprint). */
+  ENCODING_INVALID: "ENCODING_INVALID",
+  /** The Kafka cluster could not be reached or answered an error. */
+  KAFKA_UNAVAILABLE: "KAFKA_UNAVAILABLE",
+  /** A Kafka transaction failed and was aborted; the batch is retried as a whole. */
+  KAFKA_TRANSACTION_FAILED: "KAFKA_TRANSACTION_FAILED",
+  /** ClickHouse rejected a query or could not be reached. */
+  CLICKHOUSE_FAILED: "CLICKHOUSE_FAILED",
+  /** A migration file could not be applied. */
+  MIGRATION_FAILED: "MIGRATION_FAILED",
+  /** A vendor API answered an error (see `status`). */
+  UPSTREAM_HTTP: "UPSTREAM_HTTP",
+  /** A sealed secret failed authentication (tampered, or sealed with another key). */
+  SECRET_UNSEALABLE: "SECRET_UNSEALABLE",
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+export interface AiauditErrorOptions {
+  /** Whether retrying the same operation later may succeed. @default false */
+  retryable?: boolean;
+  cause?: unknown;
+  /** Extra fields for logs; never secrets or raw payloads. */
+  details?: Record<string, string | number | boolean | null>;
+}
+
+export class AiauditError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  readonly details: Record<string, string | number | boolean | null>;
+
+  constructor(code: ErrorCode, message: string, options: AiauditErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "AiauditError";
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+    this.details = options.details ?? {};
+  }
+}
+
+export function isAiauditError(err: unknown, code?: ErrorCode): err is AiauditError {
+  return err instanceof AiauditError && (code === undefined || err.code === code);
+}
+
+/** A short, secret-free description of any thrown value, for reasons in DLQ headers. */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

@@ -1,0 +1,268 @@
+/**
+ * The only module that imports kafkajs (DESIGN.md §10: kafkajs is in maintenance mode, so a move
+ * to another client stays here). It offers exactly the two shapes the pipeline needs:
+ *
+ * - a transactional producer: records of one unit of work (a page of events and its cursor, or a
+ *   whole snapshot) are committed together or not at all; a second producer with the same
+ *   transactionalId fences the first (a zombie after a restart cannot write);
+ * - a read_committed consumer that hands whole batches to a sink and commits the offsets only
+ *   after the sink acknowledged, so a crash re-delivers rather than loses.
+ */
+import {
+  Kafka,
+  Partitioners,
+  logLevel as KafkaLogLevel,
+  type Admin,
+  type Consumer,
+  type IHeaders,
+  type LogEntry,
+  type Producer,
+} from "kafkajs";
+import { AiauditError, ErrorCodes, describeError } from "@aiaudit/errors";
+import type { Logger } from "@aiaudit/logger";
+
+export interface KafkaSettings {
+  brokers: string[];
+  clientId: string;
+  logger: Logger;
+  /** Time to establish a TCP connection to a broker, ms. @default 3000 */
+  connectionTimeoutMs?: number;
+  /** Retries of a failed request or connection before giving up. @default 5 */
+  retries?: number;
+}
+
+export interface TopicSpec {
+  name: string;
+  partitions: number;
+  compacted: boolean;
+}
+
+export interface OutgoingRecord {
+  topic: string;
+  key: string;
+  value: Buffer;
+  headers?: Record<string, string>;
+}
+
+export interface IncomingRecord {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+  timestamp: string;
+}
+
+export interface IncomingBatch {
+  topic: string;
+  partition: number;
+  firstOffset: string;
+  lastOffset: string;
+  records: IncomingRecord[];
+}
+
+export interface TransactionWriter {
+  send(records: OutgoingRecord[]): Promise<void>;
+}
+
+export interface TransactionalProducer {
+  /**
+   * Runs `work` inside one Kafka transaction. Every record it sends becomes visible to
+   * read_committed consumers together, when `work` resolves; if it throws, the transaction is
+   * aborted and the error rethrown.
+   */
+  transaction<T>(work: (tx: TransactionWriter) => Promise<T>): Promise<T>;
+  disconnect(): Promise<void>;
+}
+
+export interface ConsumerSettings {
+  groupId: string;
+  topics: string[];
+  /** Where a new group starts. @default true (the whole topic) */
+  fromBeginning?: boolean;
+  /** Called per batch; offsets are committed only after it resolves. A throw re-delivers the batch. */
+  handleBatch(batch: IncomingBatch): Promise<void>;
+}
+
+export interface RunningConsumer {
+  stop(): Promise<void>;
+}
+
+export interface KafkaClient {
+  ensureTopics(specs: TopicSpec[]): Promise<void>;
+  transactionalProducer(transactionalId: string): Promise<TransactionalProducer>;
+  runConsumer(settings: ConsumerSettings): Promise<RunningConsumer>;
+  /** Fails with KAFKA_UNAVAILABLE when no broker answers. */
+  ping(): Promise<void>;
+}
+
+function unavailable(brokers: string[], cause: unknown): AiauditError {
+  return new AiauditError(
+    ErrorCodes.KAFKA_UNAVAILABLE,
+    `Kafka is not reachable at ${brokers.join(",")} (KAFKA_BROKERS): ${describeError(cause)}`,
+    { retryable: true, cause },
+  );
+}
+
+function toHeaders(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (value === undefined) continue;
+    out[name] = Array.isArray(value) ? value.map(String).join(",") : String(value);
+  }
+  return out;
+}
+
+export function createKafka(settings: KafkaSettings): KafkaClient {
+  const log = settings.logger.child({ component: "kafka" });
+  const kafka = new Kafka({
+    clientId: settings.clientId,
+    brokers: settings.brokers,
+    connectionTimeout: settings.connectionTimeoutMs ?? 3000,
+    retry: { retries: settings.retries ?? 5, initialRetryTime: 200 },
+    logLevel: KafkaLogLevel.WARN,
+    logCreator:
+      () =>
+      ({ level, log: entry }: LogEntry) => {
+        const { message, ...fields } = entry;
+        if (level <= KafkaLogLevel.ERROR) log.error({ kafkajs: fields }, message);
+        else log.warn({ kafkajs: fields }, message);
+      },
+  });
+
+  async function withAdmin<T>(work: (admin: Admin) => Promise<T>): Promise<T> {
+    const admin = kafka.admin();
+    try {
+      await admin.connect();
+    } catch (cause) {
+      throw unavailable(settings.brokers, cause);
+    }
+    try {
+      return await work(admin);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  return {
+    ping: () => withAdmin(async (admin) => void (await admin.describeCluster())),
+
+    ensureTopics: (specs) =>
+      withAdmin(async (admin) => {
+        const existing = new Set(await admin.listTopics());
+        const missing = specs.filter((spec) => !existing.has(spec.name));
+        if (missing.length === 0) return;
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: missing.map((spec) => ({
+            topic: spec.name,
+            numPartitions: spec.partitions,
+            configEntries: spec.compacted ? [{ name: "cleanup.policy", value: "compact" }] : [],
+          })),
+        });
+        log.info({ topics: missing.map((s) => s.name) }, "topics created");
+      }),
+
+    async transactionalProducer(transactionalId) {
+      const producer: Producer = kafka.producer({
+        transactionalId,
+        idempotent: true,
+        maxInFlightRequests: 1,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
+      try {
+        await producer.connect();
+      } catch (cause) {
+        throw unavailable(settings.brokers, cause);
+      }
+      return {
+        async transaction(work) {
+          const tx = await producer.transaction();
+          let result;
+          try {
+            result = await work({
+              async send(records) {
+                if (records.length === 0) return;
+                const byTopic = new Map<string, OutgoingRecord[]>();
+                for (const r of records) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), r]);
+                await tx.sendBatch({
+                  topicMessages: [...byTopic].map(([topic, rs]) => ({
+                    topic,
+                    messages: rs.map((r) => ({ key: r.key, value: r.value, headers: r.headers ?? {} })),
+                  })),
+                });
+              },
+            });
+          } catch (err) {
+            await tx.abort().catch((abortErr: unknown) => {
+              log.warn({ err: abortErr, transactionalId }, "transaction abort failed");
+            });
+            throw err;
+          }
+          try {
+            await tx.commit();
+          } catch (cause) {
+            throw new AiauditError(
+              ErrorCodes.KAFKA_TRANSACTION_FAILED,
+              `commit of transaction ${transactionalId} failed: ${describeError(cause)}`,
+              { retryable: true, cause },
+            );
+          }
+          return result;
+        },
+        disconnect: () => producer.disconnect(),
+      };
+    },
+
+    async runConsumer(consumerSettings) {
+      const consumer: Consumer = kafka.consumer({
+        groupId: consumerSettings.groupId,
+        readUncommitted: false,
+        // A sink failure is retried from the last committed offset after a pause, never skipped.
+        retry: { retries: 5, restartOnFailure: () => Promise.resolve(true) },
+      });
+      try {
+        await consumer.connect();
+        await consumer.subscribe({
+          topics: consumerSettings.topics,
+          fromBeginning: consumerSettings.fromBeginning ?? true,
+        });
+      } catch (cause) {
+        throw unavailable(settings.brokers, cause);
+      }
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+          if (!isRunning() || isStale()) return;
+          const records: IncomingRecord[] = batch.messages.map((m) => ({
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: m.offset,
+            key: m.key ? m.key.toString("utf8") : null,
+            value: m.value,
+            headers: toHeaders(m.headers),
+            timestamp: m.timestamp,
+          }));
+          const lastOffset = batch.lastOffset();
+          if (records.length > 0) {
+            await consumerSettings.handleBatch({
+              topic: batch.topic,
+              partition: batch.partition,
+              firstOffset: batch.firstOffset() ?? lastOffset,
+              lastOffset,
+              records,
+            });
+          }
+          // Commit past the batch, control records (transaction markers) included.
+          await consumer.commitOffsets([
+            { topic: batch.topic, partition: batch.partition, offset: (BigInt(lastOffset) + 1n).toString() },
+          ]);
+          await heartbeat();
+        },
+      });
+      return { stop: () => consumer.disconnect() };
+    },
+  };
+}
