@@ -9,6 +9,8 @@
 import { mkdirSync } from "node:fs";
 import { createClient, type ClickHouseClient, type ClickHouseSettings as QuerySettings } from "@clickhouse/client";
 import { createChdbConnection } from "chdb/connection";
+
+type EmbeddedConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>["connection"]>;
 import { AiauditError, ErrorCodes, describeError } from "@aiaudit/errors";
 
 export interface ClickHouseSettings {
@@ -58,10 +60,13 @@ export async function createClickHouse(settings: ClickHouseSettings): Promise<Cl
   if (embedded) {
     const dataDir = settings.dataDir ?? ".cache/chdb";
     mkdirSync(dataDir, { recursive: true });
-    client = createClient({ connection: createChdbConnection({ path: dataDir }) });
+    // chdb implements @clickhouse/client-common's Connection; the client package bundles its own
+    // copy of those declarations, so TypeScript sees two nominally different types.
+    const connection = createChdbConnection({ path: dataDir }) as unknown as EmbeddedConnection;
+    client = createClient({ connection });
   } else {
     client = createClient({
-      url: settings.url,
+      url: settings.url as string,
       username: settings.username ?? "default",
       password: settings.password ?? "",
       clickhouse_settings: { date_time_input_format: "best_effort" },

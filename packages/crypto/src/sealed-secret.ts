@@ -53,9 +53,12 @@ export function openSecret(key: Buffer, sealed: SealedSecret, context: string): 
     );
   }
   try {
-    const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(sealed.nonce, "base64"));
+    const tag = Buffer.from(sealed.tag, "base64");
+    // A short tag would weaken authentication: accept exactly 16 bytes.
+    if (tag.length !== 16) throw new Error(`tag is ${tag.length} bytes, not 16`);
+    const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(sealed.nonce, "base64"), { authTagLength: 16 });
     decipher.setAAD(aad(kid, context));
-    decipher.setAuthTag(Buffer.from(sealed.tag, "base64"));
+    decipher.setAuthTag(tag);
     return Buffer.concat([
       decipher.update(Buffer.from(sealed.ciphertext, "base64")),
       decipher.final(),

@@ -18,6 +18,7 @@ import {
   type LogEntry,
   type Producer,
 } from "kafkajs";
+import { randomUUID } from "node:crypto";
 import { AiauditError, ErrorCodes, describeError } from "@aiaudit/errors";
 import type { Logger } from "@aiaudit/logger";
 
@@ -95,6 +96,11 @@ export interface KafkaClient {
   runConsumer(settings: ConsumerSettings): Promise<RunningConsumer>;
   /** Fails with KAFKA_UNAVAILABLE when no broker answers. */
   ping(): Promise<void>;
+  /**
+   * Reads a topic from the beginning with a throwaway consumer group until every partition is
+   * read to its end (or nothing new came for `idleMs`): for operators' tools and tests.
+   */
+  readTopic(topic: string, options?: { readUncommitted?: boolean; idleMs?: number }): Promise<IncomingRecord[]>;
 }
 
 function unavailable(brokers: string[], cause: unknown): AiauditError {
@@ -213,6 +219,59 @@ export function createKafka(settings: KafkaSettings): KafkaClient {
         },
         disconnect: () => producer.disconnect(),
       };
+    },
+
+    async readTopic(topic, options = {}) {
+      const groupId = `aiaudit-read-${topic}-${randomUUID()}`;
+      const ends = await withAdmin((admin) => admin.fetchTopicOffsets(topic));
+      const remaining = new Map(ends.map((p) => [p.partition, BigInt(p.high)]));
+      const records: IncomingRecord[] = [];
+      const consumer = kafka.consumer({ groupId, readUncommitted: options.readUncommitted ?? false });
+      try {
+        await consumer.connect();
+        await consumer.subscribe({ topics: [topic], fromBeginning: true });
+        await new Promise<void>((resolve, reject) => {
+          let idle: NodeJS.Timeout | undefined;
+          const settle = () => {
+            clearTimeout(idle);
+            resolve();
+          };
+          const arm = () => {
+            clearTimeout(idle);
+            idle = setTimeout(settle, options.idleMs ?? 3000);
+          };
+          const caughtUp = () => [...remaining.values()].every((high) => high <= 0n);
+          for (const [partition, high] of remaining) if (high === 0n) remaining.delete(partition);
+          if (remaining.size === 0) return settle();
+          arm();
+          consumer
+            .run({
+              eachBatch: async ({ batch }) => {
+                for (const m of batch.messages) {
+                  records.push({
+                    topic,
+                    partition: batch.partition,
+                    offset: m.offset,
+                    key: m.key ? m.key.toString("utf8") : null,
+                    value: m.value,
+                    headers: toHeaders(m.headers),
+                    timestamp: m.timestamp,
+                  });
+                }
+                const high = remaining.get(batch.partition);
+                if (high !== undefined && BigInt(batch.lastOffset()) + 1n >= high) remaining.set(batch.partition, 0n);
+                if (caughtUp()) settle();
+                else arm();
+                await Promise.resolve();
+              },
+            })
+            .catch(reject);
+        });
+      } finally {
+        await consumer.disconnect();
+        await withAdmin((admin) => admin.deleteGroups([groupId])).catch(() => undefined);
+      }
+      return records.sort((a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)));
     },
 
     async runConsumer(consumerSettings) {
