@@ -81,16 +81,18 @@ cmd_fetch() {
   t0=$(now_ms)
   mkdir -p "$KAFKA_HOME"
   tmp="$(mktemp -d "$KAFKA_HOME/.libs.XXXXXX")"
-  if ! mvn -q -B -f "$POM" dependency:copy-dependencies \
-        -DoutputDirectory="$tmp" -DincludeScope=runtime ${KAFKA_MVN_OPTS:-}; then
+  # shellcheck disable=SC2086
+  if ! mvn -B -Dstyle.color=never -f "$POM" dependency:copy-dependencies \
+        -DoutputDirectory="$tmp" -DincludeScope=runtime ${KAFKA_MVN_OPTS:-} >"$KAFKA_HOME/fetch.log" 2>&1; then
     rm -rf "$tmp"
-    die "mvn dependency:copy-dependencies failed"
+    tail -n 40 "$KAFKA_HOME/fetch.log" >&2 || true
+    die "mvn dependency:copy-dependencies failed (full output: $KAFKA_HOME/fetch.log)"
   fi
   ls "$tmp"/kafka_2.13-"$KAFKA_VERSION".jar >/dev/null 2>&1 || { rm -rf "$tmp"; die "kafka_2.13-$KAFKA_VERSION.jar missing after fetch"; }
   rm -rf "$LIBS_DIR"
   mv "$tmp" "$LIBS_DIR"
   pom_sum >"$FETCH_MARKER"
-  log "fetched $(ls "$LIBS_DIR" | wc -l) jars in $(( $(now_ms) - t0 )) ms"
+  log "fetched $(find "$LIBS_DIR" -name "*.jar" | wc -l) jars in $(( $(now_ms) - t0 )) ms"
 }
 
 pom_sum() { cksum <"$POM" | cut -d' ' -f1; }
@@ -145,6 +147,9 @@ logger.statechange.name = state.change.logger
 logger.statechange.level = WARN
 logger.request.name = kafka.request.logger
 logger.request.level = WARN
+# The full config dump (printed several times at startup) is noise; see server.properties instead.
+logger.config.name = org.apache.kafka.common.config.AbstractConfig
+logger.config.level = WARN
 EOF
 }
 
@@ -219,13 +224,15 @@ cmd_start() {
   rm -f "$PID_FILE"
   t0=$(now_ms)
   write_config
+  [[ -f "$LOG_FILE" ]] && mv -f "$LOG_FILE" "$LOG_FILE.prev"
   : >"$LOG_FILE"
   format_storage
   java_opts
   log "starting Kafka $KAFKA_VERSION on $KAFKA_HOST:$KAFKA_PORT (data: $DATA_DIR)"
   local launcher=()
   command -v setsid >/dev/null 2>&1 && launcher=(setsid)
-  nohup "${launcher[@]}" "$JAVA" "${JAVA_ARGS[@]}" kafka.Kafka "$PROPS_FILE" >>"$LOG_FILE" 2>&1 </dev/null &
+  # 9>&- : the broker must not inherit (and so hold forever) the lock fd.
+  nohup "${launcher[@]}" "$JAVA" "${JAVA_ARGS[@]}" kafka.Kafka "$PROPS_FILE" >>"$LOG_FILE" 2>&1 </dev/null 9>&- &
   pid=$!
   echo "$pid" >"$PID_FILE"
   wait_ready "$pid" "$t0"

@@ -12,6 +12,8 @@ export const ErrorCodes = {
   ENCODING_INVALID: "ENCODING_INVALID",
   /** The Kafka cluster could not be reached or answered an error. */
   KAFKA_UNAVAILABLE: "KAFKA_UNAVAILABLE",
+  /** Another instance with the same transactionalId took over; this one must stop writing. */
+  KAFKA_FENCED: "KAFKA_FENCED",
   /** A Kafka transaction failed and was aborted; the batch is retried as a whole. */
   KAFKA_TRANSACTION_FAILED: "KAFKA_TRANSACTION_FAILED",
   /** ClickHouse rejected a query or could not be reached. */

@@ -111,6 +111,22 @@ function unavailable(brokers: string[], cause: unknown): AiauditError {
   );
 }
 
+const FENCED_TYPES = new Set(["INVALID_PRODUCER_EPOCH", "PRODUCER_FENCED", "TRANSACTIONAL_ID_AUTHORIZATION_FAILED"]);
+
+function isFenced(err: unknown): boolean {
+  return typeof err === "object" && err !== null && FENCED_TYPES.has(String((err as { type?: unknown }).type));
+}
+
+/** A fenced producer is a zombie: say so with a stable code, never retry. Other errors pass through. */
+function fencedOr(err: unknown, transactionalId: string): unknown {
+  if (!isFenced(err)) return err;
+  return new AiauditError(
+    ErrorCodes.KAFKA_FENCED,
+    `producer ${transactionalId} was fenced: another instance with the same transactionalId is running`,
+    { cause: err },
+  );
+}
+
 function toHeaders(headers: IHeaders | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers ?? {})) {
@@ -179,6 +195,10 @@ export function createKafka(settings: KafkaSettings): KafkaClient {
       });
       try {
         await producer.connect();
+        // kafkajs registers the transactionalId (InitProducerId) lazily, at the first
+        // transaction. Do it now with an empty transaction, so a new instance fences its
+        // predecessor at start-up, before the predecessor can write anything more.
+        await (await producer.transaction()).abort();
       } catch (cause) {
         throw unavailable(settings.brokers, cause);
       }
@@ -204,11 +224,12 @@ export function createKafka(settings: KafkaSettings): KafkaClient {
             await tx.abort().catch((abortErr: unknown) => {
               log.warn({ err: abortErr, transactionalId }, "transaction abort failed");
             });
-            throw err;
+            throw fencedOr(err, transactionalId);
           }
           try {
             await tx.commit();
           } catch (cause) {
+            if (isFenced(cause)) throw fencedOr(cause, transactionalId);
             throw new AiauditError(
               ErrorCodes.KAFKA_TRANSACTION_FAILED,
               `commit of transaction ${transactionalId} failed: ${describeError(cause)}`,
@@ -293,7 +314,7 @@ export function createKafka(settings: KafkaSettings): KafkaClient {
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
-        eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+        eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
           if (!isRunning() || isStale()) return;
           const records: IncomingRecord[] = batch.messages.map((m) => ({
             topic: batch.topic,
@@ -314,7 +335,9 @@ export function createKafka(settings: KafkaSettings): KafkaClient {
               records,
             });
           }
-          // Commit past the batch, control records (transaction markers) included.
+          // Only now move the fetch position (kafkajs refetches from the last resolved offset),
+          // then commit past the batch, control records (transaction markers) included.
+          resolveOffset(lastOffset);
           await consumer.commitOffsets([
             { topic: batch.topic, partition: batch.partition, offset: (BigInt(lastOffset) + 1n).toString() },
           ]);
