@@ -275,6 +275,10 @@ cmd_status() {
     log "running (pid $pid) on $KAFKA_HOST:$KAFKA_PORT, Kafka $KAFKA_VERSION, data $DATA_DIR"
     return 0
   fi
+  if [[ -z "${pid:-}" ]] && port_open "$KAFKA_PORT"; then
+    log "something answers on $KAFKA_HOST:$KAFKA_PORT but it was not started from $DATA_DIR (stop will not touch it)"
+    return 0
+  fi
   if [[ -n "${pid:-}" ]]; then
     log "process $pid alive but $KAFKA_HOST:$KAFKA_PORT not answering (starting?)"
   else

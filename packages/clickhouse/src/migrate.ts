@@ -79,7 +79,7 @@ export async function migrate(ch: ClickHouse, dir = MIGRATIONS_DIR): Promise<Mig
       await ch.rows<{ version: number; checksum: string }>(
         `SELECT version, argMax(checksum, applied_at) AS checksum FROM ${ch.table("schema_migrations")} GROUP BY version`,
       )
-    ).map((row) => [Number(row.version), row.checksum]),
+    ).map((row) => [row.version, row.checksum]),
   );
   const result: MigrationResult = { applied: [], skipped: [] };
   for (const m of migrations) {

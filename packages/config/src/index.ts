@@ -22,7 +22,7 @@ export function parseEnv<S extends z.ZodObject>(schema: S, env: Env): z.infer<S>
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     const variable = issue.path.join(".") || "(environment)";
-    const description = variable in schema.shape ? schema.shape[variable]?.description : undefined;
+    const description = (schema.shape as Record<string, z.ZodType | undefined>)[variable]?.description;
     const received = present[variable] === undefined ? "is not set" : "is malformed";
     return `${variable} ${received}: ${issue.message}${description ? ` (${description})` : ""}`;
   });

@@ -168,7 +168,10 @@ export function createKafka(settings: KafkaSettings): KafkaClient {
   }
 
   return {
-    ping: () => withAdmin(async (admin) => void (await admin.describeCluster())),
+    ping: () =>
+      withAdmin(async (admin) => {
+        await admin.describeCluster();
+      }),
 
     ensureTopics: (specs) =>
       withAdmin(async (admin) => {
@@ -314,8 +317,9 @@ export function createKafka(settings: KafkaSettings): KafkaClient {
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
-        eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
-          if (!isRunning() || isStale()) return;
+        eachBatch: async (payload) => {
+          const { batch } = payload;
+          if (!payload.isRunning() || payload.isStale()) return;
           const records: IncomingRecord[] = batch.messages.map((m) => ({
             topic: batch.topic,
             partition: batch.partition,
@@ -337,11 +341,11 @@ export function createKafka(settings: KafkaSettings): KafkaClient {
           }
           // Only now move the fetch position (kafkajs refetches from the last resolved offset),
           // then commit past the batch, control records (transaction markers) included.
-          resolveOffset(lastOffset);
+          payload.resolveOffset(lastOffset);
           await consumer.commitOffsets([
             { topic: batch.topic, partition: batch.partition, offset: (BigInt(lastOffset) + 1n).toString() },
           ]);
-          await heartbeat();
+          await payload.heartbeat();
         },
       });
       return { stop: () => consumer.disconnect() };

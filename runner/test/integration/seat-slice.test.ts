@@ -106,9 +106,11 @@ describe("Copilot seat slice", () => {
       `SELECT seats, snapshot_id, toString(day) AS day FROM ${ch.table("copilot_daily_seats")} FINAL WHERE tenant = 'tenant-a' AND org = 'acme'`,
     );
     assert.equal(daily.length, 1);
-    assert.equal(Number(daily[0]?.seats), 210);
-    assert.equal(daily[0]?.snapshot_id, second.snapshotId);
-    assert.equal(daily[0]?.day, new Date().toISOString().slice(0, 10));
+    const [today] = daily;
+    assert.ok(today);
+    assert.equal(today.seats, 210);
+    assert.equal(today.snapshot_id, second.snapshotId);
+    assert.equal(today.day, new Date().toISOString().slice(0, 10));
   });
 
   it("a half-written snapshot (transaction aborted) never becomes current", async () => {
@@ -159,9 +161,11 @@ describe("Copilot seat slice", () => {
     });
     const dlq = await kafka.readTopic(topics.dlq);
     assert.equal(dlq.length, 1);
-    assert.match(dlq[0]?.headers[DlqHeaders.reason] ?? "", /created_at/);
-    assert.equal(dlq[0]?.headers[DlqHeaders.sourceTopic], topics.copilotSeats);
-    assert.ok(!(dlq[0]?.value?.toString("utf8") ?? "").includes("acme-broken"));
+    const [letter] = dlq;
+    assert.ok(letter?.value);
+    assert.match(letter.headers[DlqHeaders.reason] ?? "", /created_at/);
+    assert.equal(letter.headers[DlqHeaders.sourceTopic], topics.copilotSeats);
+    assert.ok(!letter.value.toString("utf8").includes("acme-broken"));
   });
 
   it("logins appear nowhere: not in any Kafka record, ClickHouse table or log line", async () => {

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# README's second command (and what CI runs): set up, start the local Kafka broker, run the
+# typecheck, lint, unit and integration tests, stop the broker. Fails if anything fails.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash scripts/setup.sh
+source scripts/env.sh
+started_here=0
+if ! bash deploy/local/kafka/kafka.sh status >/dev/null 2>&1; then
+  bash deploy/local/kafka/kafka.sh start
+  started_here=1
+fi
+stop_broker() { [ "$started_here" = 1 ] && bash deploy/local/kafka/kafka.sh stop; true; }
+trap stop_broker EXIT
+started=$(date +%s)
+npm run -s typecheck
+npm run -s lint
+npm run -s test:unit
+npm run -s test:integration
+echo "aiaudit: test suite wall time $(( $(date +%s) - started )) s"
