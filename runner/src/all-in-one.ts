@@ -18,12 +18,22 @@ export interface AllInOne {
   stop(): Promise<void>;
 }
 
+export interface AllInOneOptions {
+  /** Poll on the services' schedules; false leaves polling to the caller. @default true */
+  schedule?: boolean;
+}
+
 export async function createAllInOne(
   config: { ingestCopilot: IngestCopilotConfig; snapshotter: SnapshotterConfig },
   logger: Logger,
+  options: AllInOneOptions = {},
 ): Promise<AllInOne> {
   const s = config.snapshotter;
-  const kafka = createKafka({ brokers: s.KAFKA_BROKERS, clientId: `${s.KAFKA_CLIENT_ID}-all-in-one`, logger });
+  const kafka = createKafka({
+    brokers: s.KAFKA_BROKERS,
+    clientId: `${s.KAFKA_CLIENT_ID}-all-in-one`,
+    logger,
+  });
   const ch = await createClickHouse({
     url: s.CLICKHOUSE_URL,
     username: s.CLICKHOUSE_USER,
@@ -40,7 +50,7 @@ export async function createAllInOne(
     async start() {
       // Sink first, so the first snapshot is consumed as soon as it is published.
       await snapshotter.start();
-      await ingestCopilot.start();
+      if (options.schedule ?? true) await ingestCopilot.start();
     },
     async stop() {
       await ingestCopilot.stop();

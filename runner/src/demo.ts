@@ -36,10 +36,11 @@ const env = {
   PSEUDONYM_KEY: readFileSync(keyFile, "utf8").trim(),
   SEATS_PER_PAGE: "50",
 };
-const logger = createLogger({ name: "aiaudit-demo", level: process.env.LOG_LEVEL ?? "warn" });
+const logger = createLogger({ name: "aiaudit-demo", level: process.env.LOG_LEVEL ?? "error" });
 const app = await createAllInOne(
   { ingestCopilot: loadIngestConfig(env), snapshotter: loadSnapshotterConfig(env) },
   logger,
+  { schedule: false },
 );
 const { ch } = app;
 const say = (line = "") => process.stdout.write(`${line}\n`);
@@ -62,47 +63,69 @@ try {
   say(`aiaudit demo: GitHub simulator at ${sim.url}, organization ${org}, ${initial.length} Copilot seats`);
   const first = await app.ingestCopilot.pollSeats();
   await untilCurrent(first.snapshotId, first.rows);
-  say(`snapshot 1 ${first.snapshotId}: ${first.rows} seats published in one Kafka transaction, now current in ClickHouse`);
+  say(
+    `snapshot 1 ${first.snapshotId}: ${first.rows} seats published in one Kafka transaction, now current in ClickHouse`,
+  );
 
   // 12 people leave, 5 join, one seat record arrives broken (it goes to the dead-letter topic).
   const broken = { ...seats(org, 1, "acme-broken")[0], created_at: "not-a-date" };
   sim.setSeats(org, [...initial.slice(12), ...seats(org, 5, "acme-new"), broken]);
   const second = await app.ingestCopilot.pollSeats();
   await untilCurrent(second.snapshotId, second.rows);
-  say(`snapshot 2 ${second.snapshotId}: ${second.rows} seats, ${second.rejected} rejected to the dead-letter topic`);
+  say(
+    `snapshot 2 ${second.snapshotId}: ${second.rows} seats, ${second.rejected} rejected to the dead-letter topic`,
+  );
   say();
 
-  say(`ClickHouse database ${ch.database} (${ch.embedded ? `embedded, ${env.CLICKHOUSE_DATA_DIR}` : "server"}):`);
+  say(
+    `ClickHouse database ${ch.database} (${ch.embedded ? `embedded, ${env.CLICKHOUSE_DATA_DIR}` : "server"}):`,
+  );
   for (const table of ["copilot_seat_snapshots", "copilot_seat_snapshot_markers", "copilot_daily_seats"]) {
-    const [r] = await ch.rows<{ n: string }>(`SELECT count() AS n FROM ${ch.table(table)} FINAL`);
-    say(`  ${table.padEnd(32)} ${r?.n ?? 0} rows`);
+    const [r] = await ch.rows<{ n: string }>(`SELECT toString(count()) AS n FROM ${ch.table(table)} FINAL`);
+    say(`  ${table.padEnd(32)} ${r?.n ?? 0} rows (every run so far)`);
   }
   say();
   say("current seats (view copilot_current_seats), by plan and granting team:");
-  const byPlan = await ch.rows<{ plan_type: string; team: string; seats: string; active_30d: string; pending_cancellation: string }>(
-    `SELECT plan_type, ifNull(assigning_team, '(direct)') AS team, count() AS seats,
-            countIf(last_activity_at >= now64(3) - INTERVAL 30 DAY) AS active_30d,
-            countIf(pending_cancellation_date IS NOT NULL) AS pending_cancellation
+  const byPlan = await ch.rows<{
+    plan_type: string;
+    team: string;
+    seats: string;
+    active_30d: string;
+    pending_cancellation: string;
+  }>(
+    `SELECT plan_type, ifNull(assigning_team, '(direct)') AS team, toString(count()) AS seats,
+            toString(countIf(last_activity_at >= now64(3) - INTERVAL 30 DAY)) AS active_30d,
+            toString(countIf(pending_cancellation_date IS NOT NULL)) AS pending_cancellation
      FROM ${ch.table("copilot_current_seats")} GROUP BY plan_type, team ORDER BY plan_type, team`,
   );
   for (const r of byPlan) {
-    say(`  ${r.plan_type.padEnd(10)} ${r.team.padEnd(16)} seats ${r.seats.padStart(4)}  active in 30 days ${r.active_30d.padStart(4)}  pending cancellation ${r.pending_cancellation}`);
+    say(
+      `  ${r.plan_type.padEnd(10)} ${r.team.padEnd(16)} seats ${r.seats.padStart(4)}  active in 30 days ${r.active_30d.padStart(4)}  pending cancellation ${r.pending_cancellation}`,
+    );
   }
   say();
   say("a few current seats (people appear only as keyed pseudonyms):");
-  const sample = await ch.rows<{ who: string; plan_type: string; last_activity_at: string | null; editor: string | null }>(
+  const sample = await ch.rows<{
+    who: string;
+    plan_type: string;
+    last_activity_at: string | null;
+    editor: string | null;
+  }>(
     `SELECT substring(assignee_pseudonym, 1, 12) AS who, plan_type, last_activity_at, last_activity_editor AS editor
      FROM ${ch.table("copilot_current_seats")} ORDER BY assignee_pseudonym LIMIT 5`,
   );
-  for (const r of sample) say(`  ${r.who}…  ${r.plan_type}  last activity ${r.last_activity_at ?? "never"}  ${r.editor ?? ""}`);
+  for (const r of sample)
+    say(`  ${r.who}…  ${r.plan_type}  last activity ${r.last_activity_at ?? "never"}  ${r.editor ?? ""}`);
   say();
   say("daily seat count (table copilot_daily_seats, used for billing):");
-  const daily = await ch.rows<{ day: string; org: string; seats: string }>(
+  const daily = await ch.rows<{ day: string; org: string; seats: number }>(
     `SELECT toString(day) AS day, org, seats FROM ${ch.table("copilot_daily_seats")} FINAL WHERE tenant = 'demo' ORDER BY day DESC LIMIT 5`,
   );
   for (const r of daily) say(`  ${r.day}  ${r.org}  ${r.seats} seats`);
   say();
-  say("Query it yourself: the tables live in the embedded engine's data directory above.");
+  say(
+    "Run it again: each run adds two snapshots; copilot_current_seats always shows the newest complete one.",
+  );
 } catch (err) {
   process.stderr.write(`aiaudit demo failed: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exitCode = 1;

@@ -7,7 +7,11 @@
  * per-client default database.
  */
 import { mkdirSync } from "node:fs";
-import { createClient, type ClickHouseClient, type ClickHouseSettings as QuerySettings } from "@clickhouse/client";
+import {
+  createClient,
+  type ClickHouseClient,
+  type ClickHouseSettings as QuerySettings,
+} from "@clickhouse/client";
 import { createChdbConnection } from "chdb/connection";
 
 type EmbeddedConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>["connection"]>;
@@ -89,7 +93,11 @@ export async function createClickHouse(settings: ClickHouseSettings): Promise<Cl
     },
     async rows<T>(query: string, params?: Record<string, unknown>) {
       try {
-        const result = await client.query({ query, format: "JSONEachRow", ...(params ? { query_params: params } : {}) });
+        const result = await client.query({
+          query,
+          format: "JSONEachRow",
+          ...(params ? { query_params: params } : {}),
+        });
         return await result.json<T>();
       } catch (cause) {
         throw failed("ClickHouse query failed", cause);
@@ -119,7 +127,9 @@ export async function createClickHouse(settings: ClickHouseSettings): Promise<Cl
   } catch (cause) {
     await client.close();
     throw failed(
-      embedded ? `embedded ClickHouse could not open ${settings.dataDir ?? ".cache/chdb"}` : `ClickHouse at ${settings.url ?? ""} is not usable`,
+      embedded
+        ? `embedded ClickHouse could not open ${settings.dataDir ?? ".cache/chdb"}`
+        : `ClickHouse at ${settings.url ?? ""} is not usable`,
       cause,
     );
   }

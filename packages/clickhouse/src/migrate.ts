@@ -36,7 +36,10 @@ export function listMigrations(dir = MIGRATIONS_DIR): Migration[] {
     .map((file) => {
       const match = /^(\d{3})_([a-z0-9_]+)\.sql$/.exec(file);
       if (!match) {
-        throw new AiauditError(ErrorCodes.MIGRATION_FAILED, `migration file ${file} is not named NNN_name.sql`);
+        throw new AiauditError(
+          ErrorCodes.MIGRATION_FAILED,
+          `migration file ${file} is not named NNN_name.sql`,
+        );
       }
       const sql = readFileSync(join(dir, file), "utf8");
       return {
@@ -48,7 +51,10 @@ export function listMigrations(dir = MIGRATIONS_DIR): Migration[] {
     });
   migrations.forEach((m, i) => {
     if (m.version !== i + 1) {
-      throw new AiauditError(ErrorCodes.MIGRATION_FAILED, `migration versions must run 1..n without gaps; found ${m.version} at position ${i + 1}`);
+      throw new AiauditError(
+        ErrorCodes.MIGRATION_FAILED,
+        `migration versions must run 1..n without gaps; found ${m.version} at position ${i + 1}`,
+      );
     }
   });
   return migrations;
@@ -99,9 +105,13 @@ export async function migrate(ch: ClickHouse, dir = MIGRATIONS_DIR): Promise<Mig
       try {
         await ch.client.command({ query: statement });
       } catch (cause) {
-        throw new AiauditError(ErrorCodes.MIGRATION_FAILED, `migration ${label} failed: ${describeError(cause)}`, {
-          cause,
-        });
+        throw new AiauditError(
+          ErrorCodes.MIGRATION_FAILED,
+          `migration ${label} failed: ${describeError(cause)}`,
+          {
+            cause,
+          },
+        );
       }
     }
     await ch.insert("schema_migrations", [

@@ -37,9 +37,12 @@ function failConfig(problems: string[]): never {
 }
 
 /** A comma-separated list: `a,b, c` → ["a","b","c"]. */
-export const csv = z
-  .string()
-  .transform((s) => s.split(",").map((part) => part.trim()).filter((part) => part.length > 0));
+export const csv = z.string().transform((s) =>
+  s
+    .split(",")
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0),
+);
 
 /** A 32-byte key given as 64 hex characters or base64. */
 export const key32 = z.string().transform((value, ctx) => {

@@ -54,7 +54,10 @@ export function createCodec<T>(schema: object): AvroCodec<T> {
     encode(value) {
       const problems: string[] = [];
       if (!type.isValid(value, { errorHook: (path) => problems.push(path.join(".")) })) {
-        throw new AiauditError(ErrorCodes.ENCODING_INVALID, `value does not match ${name} at ${problems.join(", ")}`);
+        throw new AiauditError(
+          ErrorCodes.ENCODING_INVALID,
+          `value does not match ${name} at ${problems.join(", ")}`,
+        );
       }
       return Buffer.concat([header, type.toBuffer(value)]);
     },
@@ -81,5 +84,7 @@ export function loadSchema(file: string): object {
 }
 
 export function listSchemaFiles(): string[] {
-  return readdirSync(AVRO_SCHEMA_DIR).filter((f) => f.endsWith(".avsc")).sort();
+  return readdirSync(AVRO_SCHEMA_DIR)
+    .filter((f) => f.endsWith(".avsc"))
+    .sort();
 }

@@ -56,7 +56,9 @@ export function openSecret(key: Buffer, sealed: SealedSecret, context: string): 
     const tag = Buffer.from(sealed.tag, "base64");
     // A short tag would weaken authentication: accept exactly 16 bytes.
     if (tag.length !== 16) throw new Error(`tag is ${tag.length} bytes, not 16`);
-    const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(sealed.nonce, "base64"), { authTagLength: 16 });
+    const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(sealed.nonce, "base64"), {
+      authTagLength: 16,
+    });
     decipher.setAAD(aad(kid, context));
     decipher.setAuthTag(tag);
     return Buffer.concat([

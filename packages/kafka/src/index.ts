@@ -100,7 +100,10 @@ export interface KafkaClient {
    * Reads a topic from the beginning with a throwaway consumer group until every partition is
    * read to its end (or nothing new came for `idleMs`): for operators' tools and tests.
    */
-  readTopic(topic: string, options?: { readUncommitted?: boolean; idleMs?: number }): Promise<IncomingRecord[]>;
+  readTopic(
+    topic: string,
+    options?: { readUncommitted?: boolean; idleMs?: number },
+  ): Promise<IncomingRecord[]>;
 }
 
 function unavailable(brokers: string[], cause: unknown): AiauditError {
@@ -111,10 +114,16 @@ function unavailable(brokers: string[], cause: unknown): AiauditError {
   );
 }
 
-const FENCED_TYPES = new Set(["INVALID_PRODUCER_EPOCH", "PRODUCER_FENCED", "TRANSACTIONAL_ID_AUTHORIZATION_FAILED"]);
+const FENCED_TYPES = new Set([
+  "INVALID_PRODUCER_EPOCH",
+  "PRODUCER_FENCED",
+  "TRANSACTIONAL_ID_AUTHORIZATION_FAILED",
+]);
 
 function isFenced(err: unknown): boolean {
-  return typeof err === "object" && err !== null && FENCED_TYPES.has(String((err as { type?: unknown }).type));
+  return (
+    typeof err === "object" && err !== null && FENCED_TYPES.has(String((err as { type?: unknown }).type))
+  );
 }
 
 /** A fenced producer is a zombie: say so with a stable code, never retry. Other errors pass through. */
@@ -147,9 +156,12 @@ export function createKafka(settings: KafkaSettings): KafkaClient {
     logCreator:
       () =>
       ({ level, log: entry }: LogEntry) => {
+        // kafkajs logs at ERROR what it then retries itself (a coordinator still loading, a
+        // concurrent transaction); failures that matter reach us as thrown errors. ERROR in our
+        // logs means data loss or operator action, so its lines go one level down.
         const { message, ...fields } = entry;
-        if (level <= KafkaLogLevel.ERROR) log.error({ kafkajs: fields }, message);
-        else log.warn({ kafkajs: fields }, message);
+        if (level <= KafkaLogLevel.ERROR) log.warn({ kafkajs: fields }, message);
+        else log.info({ kafkajs: fields }, message);
       },
   });
 
@@ -283,7 +295,8 @@ export function createKafka(settings: KafkaSettings): KafkaClient {
                   });
                 }
                 const high = remaining.get(batch.partition);
-                if (high !== undefined && BigInt(batch.lastOffset()) + 1n >= high) remaining.set(batch.partition, 0n);
+                if (high !== undefined && BigInt(batch.lastOffset()) + 1n >= high)
+                  remaining.set(batch.partition, 0n);
                 if (caughtUp()) settle();
                 else arm();
                 await Promise.resolve();

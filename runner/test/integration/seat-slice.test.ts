@@ -14,7 +14,14 @@ import { seats, startGithubSimulator, type GithubSimulator } from "@aiaudit/sim-
 import { createService as createSnapshotter, type SnapshotterService } from "@aiaudit/snapshotter";
 import { loadConfig as loadSnapshotterConfig } from "@aiaudit/snapshotter/config";
 import { snapshotRecords } from "@aiaudit/ingest-copilot/sinks";
-import { captureLogger, testClickHouse, testKafka, TEST_BROKERS, uniquePrefix, waitFor } from "@aiaudit/testing";
+import {
+  captureLogger,
+  testClickHouse,
+  testKafka,
+  TEST_BROKERS,
+  uniquePrefix,
+  waitFor,
+} from "@aiaudit/testing";
 
 const token = "ghp_slicetesttoken0000000000000000000";
 const pseudonymKey = "11".repeat(32);
@@ -39,7 +46,9 @@ interface SeatRow {
 }
 
 const currentSeats = () =>
-  ch.rows<SeatRow>(`SELECT snapshot_id, assignee_pseudonym FROM ${ch.table("copilot_current_seats")} WHERE tenant = 'tenant-a'`);
+  ch.rows<SeatRow>(
+    `SELECT snapshot_id, assignee_pseudonym FROM ${ch.table("copilot_current_seats")} WHERE tenant = 'tenant-a'`,
+  );
 
 before(async () => {
   ch = await testClickHouse((fn) => cleanups.push(fn));
@@ -74,7 +83,10 @@ describe("Copilot seat slice", () => {
     first = await ingest.pollSeats();
     assert.equal(first.rows, 230);
     const seatRequests = sim.requests.filter((r) => r.path === "/orgs/acme/copilot/billing/seats");
-    assert.deepEqual(seatRequests.map((r) => r.query.page ?? "1"), ["1", "2", "3", "4", "5"]);
+    assert.deepEqual(
+      seatRequests.map((r) => r.query.page ?? "1"),
+      ["1", "2", "3", "4", "5"],
+    );
 
     const rows = await waitFor("the first snapshot to become current", async () => {
       const r = await currentSeats();
@@ -142,10 +154,14 @@ describe("Copilot seat slice", () => {
       return r.length === 7 && r.every((row) => row.snapshot_id === third.snapshotId) ? true : undefined;
     });
     for (const table of ["copilot_seat_snapshots", "copilot_seat_snapshot_markers", "copilot_daily_seats"]) {
-      const found = await ch.rows(`SELECT 1 FROM ${ch.table(table)} WHERE snapshot_id = {id:String}`, { id: abortedId });
+      const found = await ch.rows(`SELECT 1 FROM ${ch.table(table)} WHERE snapshot_id = {id:String}`, {
+        id: abortedId,
+      });
       assert.equal(found.length, 0, `${table} holds the aborted snapshot`);
     }
-    const decoded = (await kafka.readTopic(topics.copilotSeats)).map((r) => codecs.copilotSeatSnapshot.decode(r.value ?? Buffer.alloc(0)));
+    const decoded = (await kafka.readTopic(topics.copilotSeats)).map((r) =>
+      codecs.copilotSeatSnapshot.decode(r.value ?? Buffer.alloc(0)),
+    );
     assert.ok(!decoded.some((r) => r.snapshot_id === abortedId));
   });
 
@@ -176,7 +192,10 @@ describe("Copilot seat slice", () => {
       }
     }
     assert.ok(haystacks.length > 400, `read ${haystacks.length} records`);
-    const tables = await ch.rows<{ name: string }>(`SELECT name FROM system.tables WHERE database = {db:String}`, { db: ch.database });
+    const tables = await ch.rows<{ name: string }>(
+      `SELECT name FROM system.tables WHERE database = {db:String}`,
+      { db: ch.database },
+    );
     assert.ok(tables.length >= 5);
     for (const { name } of tables) {
       const rows = await ch.rows(`SELECT * FROM ${ch.table(name)}`);

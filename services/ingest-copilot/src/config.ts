@@ -24,7 +24,9 @@ const schema = z.object({
   GITHUB_API_URL: z
     .url()
     .default("https://api.github.com")
-    .describe("REST API base URL: GHES https://HOST/api/v3, GHE.com https://api.SUBDOMAIN.ghe.com, or a simulator"),
+    .describe(
+      "REST API base URL: GHES https://HOST/api/v3, GHE.com https://api.SUBDOMAIN.ghe.com, or a simulator",
+    ),
   PSEUDONYM_KEY: key32.describe("tenant key for HMAC-SHA256 pseudonyms of people, 32 bytes (hex or base64)"),
   SEATS_PER_PAGE: z.coerce.number().int().min(1).max(100).default(100).describe("seats per page, 1-100"),
   POLL_INTERVAL_SECONDS: z.coerce
@@ -47,7 +49,11 @@ export function loadConfig(env: Env): IngestCopilotConfig {
     try {
       token = readFileSync(GITHUB_TOKEN_FILE, "utf8").trim();
     } catch (cause) {
-      throw new AiauditError(ErrorCodes.CONFIG_INVALID, `GITHUB_TOKEN_FILE cannot be read (${GITHUB_TOKEN_FILE}): the service has no GitHub token`, { cause });
+      throw new AiauditError(
+        ErrorCodes.CONFIG_INVALID,
+        `GITHUB_TOKEN_FILE cannot be read (${GITHUB_TOKEN_FILE}): the service has no GitHub token`,
+        { cause },
+      );
     }
   }
   if (!token) {

@@ -28,30 +28,51 @@ export interface SeatPollResult {
 }
 
 export interface IngestCopilotService {
+  /** Creates the topics, polls once now, then every POLL_INTERVAL_SECONDS. */
   start(): Promise<void>;
   stop(): Promise<void>;
-  /** Takes and publishes one seat snapshot now. */
+  /** Takes and publishes one seat snapshot now (after any poll in flight). */
   pollSeats(): Promise<SeatPollResult>;
 }
 
 export function createService(config: IngestCopilotConfig, deps: ServiceDeps): IngestCopilotService {
-  const log = deps.logger.child({ component: "ingest-copilot", tenant: config.TENANT_ID, org: config.GITHUB_ORG });
+  const log = deps.logger.child({
+    component: "ingest-copilot",
+    tenant: config.TENANT_ID,
+    org: config.GITHUB_ORG,
+  });
   const events = telemetry(log);
   const kafka =
-    deps.kafka ?? createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-ingest-copilot`, logger: log });
+    deps.kafka ??
+    createKafka({
+      brokers: config.KAFKA_BROKERS,
+      clientId: `${config.KAFKA_CLIENT_ID}-ingest-copilot`,
+      logger: log,
+    });
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
   const pseudonymizer = createPseudonymizer(config.PSEUDONYM_KEY);
-  const github = createGithubClient({ baseUrl: config.GITHUB_API_URL, token: config.githubToken, telemetry: events });
-  let producer: TransactionalProducer | undefined;
+  const github = createGithubClient({
+    baseUrl: config.GITHUB_API_URL,
+    token: config.githubToken,
+    telemetry: events,
+  });
+  let producer: Promise<TransactionalProducer> | undefined;
   let timer: NodeJS.Timeout | undefined;
-  let inFlight: Promise<unknown> = Promise.resolve();
+  // Polls run one after another: one producer has at most one open transaction.
+  let queue: Promise<unknown> = Promise.resolve();
 
-  async function seatProducer(): Promise<TransactionalProducer> {
+  function seatProducer(): Promise<TransactionalProducer> {
     // One transactionalId per tenant/org/stream: a second instance fences this one.
-    producer ??= await kafka.transactionalProducer(
+    producer ??= kafka.transactionalProducer(
       `${config.KAFKA_TOPIC_PREFIX}.ingest-copilot.${config.TENANT_ID}.${config.GITHUB_ORG}.seats`,
     );
     return producer;
+  }
+
+  function serialized<T>(work: () => Promise<T>): Promise<T> {
+    const run = queue.then(work);
+    queue = run.catch(() => undefined);
+    return run;
   }
 
   async function pollSeats(): Promise<SeatPollResult> {
@@ -80,13 +101,24 @@ export function createService(config: IngestCopilotConfig, deps: ServiceDeps): I
       rejected,
       source: `github:GET /orgs/${config.GITHUB_ORG}/copilot/billing/seats`,
     });
-    events.snapshotPublished({ org: config.GITHUB_ORG, snapshotId, rows: seats.length, rejected: rejected.length, ms: Date.now() - started });
+    events.snapshotPublished({
+      org: config.GITHUB_ORG,
+      snapshotId,
+      rows: seats.length,
+      rejected: rejected.length,
+      ms: Date.now() - started,
+    });
     return { snapshotId, rows: seats.length, rejected: rejected.length };
   }
 
   function tick() {
-    inFlight = pollSeats().catch((err: unknown) => {
-      events.pollFailed({ org: config.GITHUB_ORG, stream: "copilot.seats", err, retryable: isAiauditError(err) ? err.retryable : true });
+    serialized(pollSeats).catch((err: unknown) => {
+      events.pollFailed({
+        org: config.GITHUB_ORG,
+        stream: "copilot.seats",
+        err,
+        retryable: isAiauditError(err) ? err.retryable : true,
+      });
     });
   }
 
@@ -98,14 +130,11 @@ export function createService(config: IngestCopilotConfig, deps: ServiceDeps): I
     },
     async stop() {
       if (timer) clearInterval(timer);
-      await inFlight;
-      await producer?.disconnect();
+      await queue;
+      const pending = producer;
       producer = undefined;
+      await pending?.then((p) => p.disconnect()).catch(() => undefined);
     },
-    pollSeats: () => {
-      const run = pollSeats();
-      inFlight = run.catch(() => undefined);
-      return run;
-    },
+    pollSeats: () => serialized(pollSeats),
   };
 }

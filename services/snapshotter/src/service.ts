@@ -4,7 +4,12 @@
  */
 import { createClickHouse, migrate, type ClickHouse } from "@aiaudit/clickhouse";
 import { topicNames, topicSpecs } from "@aiaudit/contracts";
-import { createKafka, type KafkaClient, type RunningConsumer, type TransactionalProducer } from "@aiaudit/kafka";
+import {
+  createKafka,
+  type KafkaClient,
+  type RunningConsumer,
+  type TransactionalProducer,
+} from "@aiaudit/kafka";
 import type { Logger } from "@aiaudit/logger";
 import type { SnapshotterConfig } from "./config.ts";
 import { createSeatSink } from "./sinks/clickhouse-seats.ts";
@@ -26,7 +31,12 @@ export function createService(config: SnapshotterConfig, deps: ServiceDeps): Sna
   const log = deps.logger.child({ component: "snapshotter" });
   const events = telemetry(log);
   const kafka =
-    deps.kafka ?? createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-snapshotter`, logger: log });
+    deps.kafka ??
+    createKafka({
+      brokers: config.KAFKA_BROKERS,
+      clientId: `${config.KAFKA_CLIENT_ID}-snapshotter`,
+      logger: log,
+    });
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
   let ch: ClickHouse | undefined;
   let consumer: RunningConsumer | undefined;
@@ -53,9 +63,14 @@ export function createService(config: SnapshotterConfig, deps: ServiceDeps): Sna
         ch,
         topics,
         telemetry: events,
-        dlqProducer: async () => (dlq ??= await kafka.transactionalProducer(`${config.SNAPSHOTTER_GROUP_ID}.dlq`)),
+        dlqProducer: async () =>
+          (dlq ??= await kafka.transactionalProducer(`${config.SNAPSHOTTER_GROUP_ID}.dlq`)),
       });
-      consumer = await kafka.runConsumer({ groupId: config.SNAPSHOTTER_GROUP_ID, topics: [topics.copilotSeats], handleBatch: sink });
+      consumer = await kafka.runConsumer({
+        groupId: config.SNAPSHOTTER_GROUP_ID,
+        topics: [topics.copilotSeats],
+        handleBatch: sink,
+      });
     },
     async stop() {
       await consumer?.stop();

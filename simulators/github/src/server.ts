@@ -69,7 +69,12 @@ export async function startGithubSimulator(options: GithubSimulatorOptions): Pro
   }
 
   function error(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}) {
-    send(res, status, { message, documentation_url: "https://docs.github.com/rest", status: String(status) }, headers);
+    send(
+      res,
+      status,
+      { message, documentation_url: "https://docs.github.com/rest", status: String(status) },
+      headers,
+    );
   }
 
   function link(path: string, query: URLSearchParams, page: number, last: number): string | undefined {
@@ -97,7 +102,12 @@ export async function startGithubSimulator(options: GithubSimulatorOptions): Pro
       return send(res, fault.status, fault.body ?? { message: `simulated ${fault.status}` }, fault.headers);
     }
 
-    if (!req.headers["user-agent"]) return error(res, 403, "Request forbidden by administrative rules. Please make sure your request has a User-Agent header");
+    if (!req.headers["user-agent"])
+      return error(
+        res,
+        403,
+        "Request forbidden by administrative rules. Please make sure your request has a User-Agent header",
+      );
     const version = req.headers["x-github-api-version"];
     if (version !== undefined && version !== API_VERSION && version !== "2026-03-10") {
       return error(res, 400, `Invalid API version: ${String(version)}`);
@@ -133,7 +143,10 @@ export async function startGithubSimulator(options: GithubSimulatorOptions): Pro
       const perPage = Math.min(100, Math.max(1, Number(url.searchParams.get("per_page") ?? 50) || 50));
       const page = Math.max(1, Number(url.searchParams.get("page") ?? 1) || 1);
       const last = Math.max(1, Math.ceil(org.seats.length / perPage));
-      const body = { total_seats: org.seats.length, seats: org.seats.slice((page - 1) * perPage, page * perPage) };
+      const body = {
+        total_seats: org.seats.length,
+        seats: org.seats.slice((page - 1) * perPage, page * perPage),
+      };
       const etag = `W/"${createHash("sha256").update(JSON.stringify(body)).digest("hex").slice(0, 32)}"`;
       const headers: Record<string, string> = { ...rate, etag };
       const next = link(path, url.searchParams, page, last);

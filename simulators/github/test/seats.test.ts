@@ -5,7 +5,9 @@ import { seats, startGithubSimulator, type GithubSimulator } from "@aiaudit/sim-
 const token = "ghp_simulatortoken000000000000000000";
 let sim: GithubSimulator;
 const get = (path: string, headers: Record<string, string> = {}) =>
-  fetch(`${sim.url}${path}`, { headers: { authorization: `Bearer ${token}`, "user-agent": "t", ...headers } });
+  fetch(`${sim.url}${path}`, {
+    headers: { authorization: `Bearer ${token}`, "user-agent": "t", ...headers },
+  });
 
 before(async () => {
   sim = await startGithubSimulator({ tokens: [token], orgs: { acme: { id: 1, seats: seats("acme", 120) } } });
@@ -42,7 +44,9 @@ describe("GitHub simulator: seats", () => {
     }
   });
   it("answers 401 to a bad token and 404 to an unknown org", async () => {
-    const bad = await fetch(`${sim.url}/orgs/acme`, { headers: { authorization: "Bearer nope", "user-agent": "t" } });
+    const bad = await fetch(`${sim.url}/orgs/acme`, {
+      headers: { authorization: "Bearer nope", "user-agent": "t" },
+    });
     assert.equal(bad.status, 401);
     assert.equal(((await bad.json()) as { message: string }).message, "Bad credentials");
     assert.equal((await get("/orgs/nobody/copilot/billing/seats")).status, 404);
@@ -52,6 +56,9 @@ describe("GitHub simulator: seats", () => {
     assert.equal((await get("/orgs/acme")).status, 502);
     assert.equal((await get("/orgs/acme")).status, 200);
     const mine = sim.requests.filter((r) => r.path === "/orgs/acme").slice(-2);
-    assert.deepEqual(mine.map((r) => r.status), [502, 200]);
+    assert.deepEqual(
+      mine.map((r) => r.status),
+      [502, 200],
+    );
   });
 });

@@ -48,7 +48,14 @@ describe("every schema in schemas/avro", () => {
 });
 
 describe("single-object framing", () => {
-  const value = { tenant: "t", connection: "c", stream: "s", cursor: null, last_snapshot_id: null, updated_at: 1 };
+  const value = {
+    tenant: "t",
+    connection: "c",
+    stream: "s",
+    cursor: null,
+    last_snapshot_id: null,
+    updated_at: 1,
+  };
   it("rejects bytes without the C3 01 marker", () => {
     const bytes = codecs.cursor.encode(value);
     bytes[0] = 0;
@@ -64,7 +71,10 @@ describe("single-object framing", () => {
   it("a BACKWARD-compatible reader (added field with default) reads old records", () => {
     const reader = avro.Type.forSchema({
       ...(loadSchema("cursor.avsc") as { fields: object[] }),
-      fields: [...(loadSchema("cursor.avsc") as { fields: object[] }).fields, { name: "added", type: "string", default: "x" }],
+      fields: [
+        ...(loadSchema("cursor.avsc") as { fields: object[] }).fields,
+        { name: "added", type: "string", default: "x" },
+      ],
     } as avro.Schema);
     const resolver = reader.createResolver(codecs.cursor.type);
     const body = codecs.cursor.encode(value).subarray(10);

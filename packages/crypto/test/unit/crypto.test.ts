@@ -7,9 +7,11 @@ const key = Buffer.alloc(32, 7);
 
 describe("pseudonyms", () => {
   const p = createPseudonymizer(key);
-  it("same key and input give the same value", () => assert.equal(p.pseudonym("octocat"), p.pseudonym("octocat")));
+  it("same key and input give the same value", () =>
+    assert.equal(p.pseudonym("octocat"), p.pseudonym("octocat")));
   it("are HMAC-SHA256 hex", () => assert.match(p.pseudonym("octocat"), /^[0-9a-f]{64}$/));
-  it("normalize case and surrounding space", () => assert.equal(p.pseudonym(" OctoCat "), p.pseudonym("octocat")));
+  it("normalize case and surrounding space", () =>
+    assert.equal(p.pseudonym(" OctoCat "), p.pseudonym("octocat")));
   it("another key gives another value", () =>
     assert.notEqual(createPseudonymizer(Buffer.alloc(32, 8)).pseudonym("octocat"), p.pseudonym("octocat")));
   it("different people differ", () => assert.notEqual(p.pseudonym("octocat"), p.pseudonym("octokitten")));
@@ -22,7 +24,12 @@ describe("pseudonyms", () => {
   it("pseudonymizeDeep removes logins, emails and user URLs from any payload", () => {
     const raw = {
       created_at: "x",
-      assignee: { login: "OctoCat", id: 1, url: "https://api.github.com/users/OctoCat", html_url: "https://github.com/OctoCat" },
+      assignee: {
+        login: "OctoCat",
+        id: 1,
+        url: "https://api.github.com/users/OctoCat",
+        html_url: "https://github.com/OctoCat",
+      },
       actor: "octocat",
       data: [{ email: "octo@cat.dev", name: "Octo Cat" }],
     };

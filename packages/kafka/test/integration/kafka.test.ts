@@ -49,7 +49,10 @@ describe("kafka adapter on the real broker", () => {
     const zombie = await kafka.transactionalProducer(id);
     await zombie.transaction((tx) => tx.send([rec("z1")]));
     const successor = await kafka.transactionalProducer(id);
-    await assert.rejects(zombie.transaction((tx) => tx.send([rec("zombie-write")])), { code: "KAFKA_FENCED" });
+    await assert.rejects(
+      zombie.transaction((tx) => tx.send([rec("zombie-write")])),
+      { code: "KAFKA_FENCED" },
+    );
     await successor.transaction((tx) => tx.send([rec("s1")]));
     await successor.disconnect();
     await zombie.disconnect().catch(() => undefined);
@@ -71,7 +74,11 @@ describe("kafka adapter on the real broker", () => {
       await Promise.resolve();
     };
     const consumer = await kafka.runConsumer({ groupId, topics: [topic], handleBatch });
-    await waitFor("all committed records", () => Promise.resolve(["c1", "c2", "c3", "s1"].every((k) => seen.includes(k)) || undefined), 60_000);
+    await waitFor(
+      "all committed records",
+      () => Promise.resolve(["c1", "c2", "c3", "s1"].every((k) => seen.includes(k)) || undefined),
+      60_000,
+    );
     await consumer.stop();
     // Each committed record exactly once: the failed batch was re-delivered, not skipped or doubled.
     assert.deepEqual([...seen].sort(), ["c1", "c2", "c3", "s1", "z1"]);
@@ -89,7 +96,11 @@ describe("kafka adapter on the real broker", () => {
         await Promise.resolve();
       },
     });
-    await waitFor("the record written after the restart", () => Promise.resolve(again.includes("after-restart") || undefined), 60_000);
+    await waitFor(
+      "the record written after the restart",
+      () => Promise.resolve(again.includes("after-restart") || undefined),
+      60_000,
+    );
     await second.stop();
     assert.deepEqual(again, ["after-restart"]);
   });
@@ -98,7 +109,13 @@ describe("kafka adapter on the real broker", () => {
 describe("kafka adapter without a broker", () => {
   it("fails fast with a clear error naming KAFKA_BROKERS", async () => {
     const started = Date.now();
-    const offline = createKafka({ brokers: ["127.0.0.1:1"], clientId: "t", logger, retries: 1, connectionTimeoutMs: 500 });
+    const offline = createKafka({
+      brokers: ["127.0.0.1:1"],
+      clientId: "t",
+      logger,
+      retries: 1,
+      connectionTimeoutMs: 500,
+    });
     await assert.rejects(offline.ping(), (err: Error & { code?: string }) => {
       assert.equal(err.code, "KAFKA_UNAVAILABLE");
       assert.match(err.message, /Kafka is not reachable at 127\.0\.0\.1:1 \(KAFKA_BROKERS\)/);

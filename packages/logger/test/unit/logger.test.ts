@@ -26,7 +26,14 @@ describe("logger", () => {
   it("redacts secrets by path, however they are passed", () => {
     const { lines, logger } = capture();
     const secret = "ghp_0123456789abcdefghijklmnopqrstuvwxyz";
-    logger.info({ token: secret, connection: { token: secret }, req: { headers: { authorization: `Bearer ${secret}` } } }, "x");
+    logger.info(
+      {
+        token: secret,
+        connection: { token: secret },
+        req: { headers: { authorization: `Bearer ${secret}` } },
+      },
+      "x",
+    );
     logger.info({ config: { GITHUB_TOKEN: secret, PSEUDONYM_KEY: secret } }, "y");
     assert.equal(lines.length, 2);
     for (const line of lines) assert.ok(!line.includes(secret), line);

@@ -29,11 +29,21 @@ export function createGithubClient(settings: GithubClientSettings): GithubClient
     log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
     throttle: {
       onRateLimit: (retryAfter, options, _octokit, retryCount) => {
-        settings.telemetry.rateLimited({ method: options.method, url: options.url, retryAfterSeconds: retryAfter, kind: "primary" });
+        settings.telemetry.rateLimited({
+          method: options.method,
+          url: options.url,
+          retryAfterSeconds: retryAfter,
+          kind: "primary",
+        });
         return retryCount < retries;
       },
       onSecondaryRateLimit: (retryAfter, options, _octokit, retryCount) => {
-        settings.telemetry.rateLimited({ method: options.method, url: options.url, retryAfterSeconds: retryAfter, kind: "secondary" });
+        settings.telemetry.rateLimited({
+          method: options.method,
+          url: options.url,
+          retryAfterSeconds: retryAfter,
+          kind: "secondary",
+        });
         return retryCount < retries;
       },
     },

@@ -18,7 +18,11 @@ export interface SeatListing {
   pages: number;
 }
 
-export async function fetchOrgSeats(github: GithubClient, org: string, perPage: number): Promise<SeatListing> {
+export async function fetchOrgSeats(
+  github: GithubClient,
+  org: string,
+  perPage: number,
+): Promise<SeatListing> {
   const listing: SeatListing = { totalSeats: 0, seats: [], pages: 0 };
   const pages = github.paginate.iterator("GET /orgs/{org}/copilot/billing/seats", { org, per_page: perPage });
   for await (const response of pages) {

@@ -7,7 +7,10 @@ import { toSeatRecord } from "../../src/transforms/seat.ts";
 
 const p = createPseudonymizer(Buffer.alloc(32, 1));
 const reference = JSON.parse(
-  readFileSync(new URL("../../../../../shared/reference/github/copilot-openapi-subset.json", import.meta.url), "utf8"),
+  readFileSync(
+    new URL("../../../../../shared/reference/github/copilot-openapi-subset.json", import.meta.url),
+    "utf8",
+  ),
 ) as { components: { examples: Record<string, { value: { seats: unknown[] } }> } };
 
 describe("toSeatRecord", () => {
@@ -47,7 +50,10 @@ describe("toSeatRecord", () => {
   });
 
   it("rejects a malformed timestamp", () => {
-    const result = toSeatRecord({ ...seat({ org: "acme", login: "x", id: 1 }), last_activity_at: "yesterday" }, p);
+    const result = toSeatRecord(
+      { ...seat({ org: "acme", login: "x", id: 1 }), last_activity_at: "yesterday" },
+      p,
+    );
     assert.ok(!result.ok);
     assert.match(result.reason, /last_activity_at/);
   });

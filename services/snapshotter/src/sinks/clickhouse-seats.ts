@@ -30,11 +30,21 @@ export function createSeatSink(deps: SeatSinkDeps) {
         const decoded = codecs.copilotSeatSnapshot.decode(record.value);
         addSeatRecord(rows, decoded, { partition: record.partition, offset: record.offset });
         if (decoded.kind === "END") {
-          deps.telemetry.snapshotCompleted({ tenant: decoded.tenant, org: decoded.org, snapshotId: decoded.snapshot_id, rows: decoded.row_count ?? 0 });
+          deps.telemetry.snapshotCompleted({
+            tenant: decoded.tenant,
+            org: decoded.org,
+            snapshotId: decoded.snapshot_id,
+            rows: decoded.row_count ?? 0,
+          });
         }
       } catch (err) {
         const reason = describeError(err);
-        deps.telemetry.recordPoisoned({ topic: batch.topic, partition: batch.partition, offset: record.offset, reason });
+        deps.telemetry.recordPoisoned({
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: record.offset,
+          reason,
+        });
         poison.push(
           deadLetter({
             dlqTopic: deps.topics.dlq,
