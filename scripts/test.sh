@@ -15,6 +15,7 @@ trap stop_broker EXIT
 started=$(date +%s)
 npm run -s typecheck
 npm run -s lint
+npm run -s format:check
 npm run -s test:unit
 npm run -s test:integration
 echo "aiaudit: test suite wall time $(( $(date +%s) - started )) s"

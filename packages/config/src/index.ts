@@ -23,8 +23,9 @@ export function parseEnv<S extends z.ZodObject>(schema: S, env: Env): z.infer<S>
   const problems = result.error.issues.map((issue) => {
     const variable = issue.path.join(".") || "(environment)";
     const description = (schema.shape as Record<string, z.ZodType | undefined>)[variable]?.description;
-    const received = present[variable] === undefined ? "is not set" : "is malformed";
-    return `${variable} ${received}: ${issue.message}${description ? ` (${description})` : ""}`;
+    const what = description ? ` (${description})` : "";
+    if (present[variable] === undefined) return `${variable} is not set${what}`;
+    return `${variable} is malformed: ${issue.message}${what}`;
   });
   return failConfig(problems);
 }

@@ -1,0 +1,52 @@
+/**
+ * Regression (issue 2): a poll started by the schedule and a poll asked for at the same time
+ * each created a transactional producer with the same transactionalId, and one fenced the other
+ * ("producer … was fenced"). Polls now share one producer and run one after another.
+ */
+import assert from "node:assert/strict";
+import { after, it } from "node:test";
+import { codecs, topicNames } from "@aiaudit/contracts";
+import { createService } from "@aiaudit/ingest-copilot";
+import { loadConfig } from "@aiaudit/ingest-copilot/config";
+import { seats, startGithubSimulator } from "@aiaudit/sim-github";
+import { captureLogger, testKafka, TEST_BROKERS, uniquePrefix } from "@aiaudit/testing";
+
+const token = "ghp_concurrentpolls00000000000000000";
+const prefix = uniquePrefix("concurrent");
+const { logger } = captureLogger();
+const kafka = testKafka(logger);
+const sim = await startGithubSimulator({
+  tokens: [token],
+  orgs: { acme: { id: 1, seats: seats("acme", 12) } },
+});
+const service = createService(
+  loadConfig({
+    KAFKA_BROKERS: TEST_BROKERS.join(","),
+    KAFKA_TOPIC_PREFIX: prefix,
+    TENANT_ID: "tenant-a",
+    GITHUB_ORG: "acme",
+    GITHUB_TOKEN: token,
+    GITHUB_API_URL: sim.url,
+    PSEUDONYM_KEY: "22".repeat(32),
+  }),
+  { logger, kafka },
+);
+after(async () => {
+  await service.stop();
+  await sim.close();
+});
+
+it("a scheduled poll and two requested polls at once all publish their snapshot", async () => {
+  await service.start(); // schedules a poll right away
+  const results = await Promise.all([service.pollSeats(), service.pollSeats()]);
+  assert.deepEqual(
+    results.map((r) => r.rows),
+    [12, 12],
+  );
+  const records = await kafka.readTopic(topicNames(prefix).copilotSeats);
+  const ends = records
+    .map((r) => codecs.copilotSeatSnapshot.decode(r.value ?? Buffer.alloc(0)))
+    .filter((r) => r.kind === "END");
+  assert.equal(ends.length, 3);
+  assert.equal(new Set(ends.map((e) => e.snapshot_id)).size, 3);
+});
