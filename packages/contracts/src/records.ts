@@ -1,7 +1,7 @@
 /** TypeScript shapes of the Avro records, mirroring `schemas/avro/*.avsc` field by field. */
 import { createCodec, loadSchema } from "./avro.ts";
 
-export type SnapshotRecordKind = "BEGIN" | "ROW" | "END";
+export type SnapshotRecordKind = "BEGIN" | "ROW" | "END" | "UNCHANGED";
 
 export interface CopilotSeat {
   seat_id: string;
@@ -40,7 +40,28 @@ export interface StreamCursor {
   updated_at: number;
 }
 
+export interface CopilotAuditEvent {
+  event_id: string;
+  tenant: string;
+  org: string;
+  scope: "ORGANIZATION" | "ENTERPRISE";
+  action: string;
+  created_at: number;
+  actor_pseudonym: string | null;
+  actor_agent: string | null;
+  actor_is_agent: boolean;
+  agent_session_id: string | null;
+  user_pseudonym: string | null;
+  actor_country_code: string | null;
+  business: string | null;
+  event_org: string | null;
+  raw_json: string;
+  pseudonym_key_id: string;
+  ingested_at: number;
+}
+
 export const codecs = {
+  copilotAuditEvent: createCodec<CopilotAuditEvent>(loadSchema("copilot-audit-event.avsc")),
   copilotSeatSnapshot: createCodec<CopilotSeatSnapshotRecord>(loadSchema("copilot-seat-snapshot.avsc")),
   cursor: createCodec<StreamCursor>(loadSchema("cursor.avsc")),
 };

@@ -13,6 +13,7 @@ export interface TopicSpec {
 export function topicNames(prefix: string) {
   return {
     copilotSeats: `${prefix}.copilot.seats.v1`,
+    copilotAuditEvents: `${prefix}.copilot.audit-events.v1`,
     cursors: `${prefix}.control.cursors.v1`,
     connections: `${prefix}.control.connections.v1`,
     dlq: `${prefix}.dlq.v1`,
@@ -25,6 +26,7 @@ export function topicSpecs(prefix: string): TopicSpec[] {
   const t = topicNames(prefix);
   return [
     { name: t.copilotSeats, compacted: false, partitions: 3 },
+    { name: t.copilotAuditEvents, compacted: false, partitions: 3 },
     { name: t.cursors, compacted: true, partitions: 1 },
     { name: t.connections, compacted: true, partitions: 1 },
     { name: t.dlq, compacted: false, partitions: 1 },

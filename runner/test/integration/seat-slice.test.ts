@@ -131,6 +131,9 @@ describe("Copilot seat slice", () => {
     const records = snapshotRecords(topics, {
       tenant: "tenant-a",
       org: "acme",
+      scope: "ORGANIZATION",
+      cursorKey: "tenant-a/acme/test",
+      cursor: { tenant: "tenant-a", connection: "acme", stream: "test", cursor: null, last_snapshot_id: abortedId, updated_at: 0 },
       snapshotId: abortedId,
       takenAt: Date.now() + 60_000,
       totalSeats: 5,

@@ -29,6 +29,20 @@ const schema = z.object({
     ),
   PSEUDONYM_KEY: key32.describe("tenant key for HMAC-SHA256 pseudonyms of people, 32 bytes (hex or base64)"),
   SEATS_PER_PAGE: z.coerce.number().int().min(1).max(100).default(100).describe("seats per page, 1-100"),
+  AUDIT_PER_PAGE: z.coerce.number().int().min(1).max(100).default(100).describe("audit events per page, 1-100"),
+  AUDIT_OVERLAP_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(30)
+    .describe("minutes each audit-log poll re-reads before the newest event, for late arrivals"),
+  AUDIT_INITIAL_LOOKBACK_DAYS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(180)
+    .default(7)
+    .describe("days of audit log a new connection reads back (GitHub keeps about 180)"),
   POLL_INTERVAL_SECONDS: z.coerce
     .number()
     .int()

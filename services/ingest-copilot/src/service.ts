@@ -1,19 +1,23 @@
 /**
- * ingest-copilot wiring (CONVENTIONS.md §1): GitHub client → seat transform → Kafka transaction.
- * One poll at start, then every POLL_INTERVAL_SECONDS. A failed poll publishes nothing and is
- * retried at the next tick.
+ * ingest-copilot wiring (CONVENTIONS.md §1): per stream a GitHub source, a transform and a Kafka
+ * transaction sink, on one schedule. Streams are isolated: each has its own producer
+ * (`transactionalId` per tenant/org/stream, so a second instance fences the first) and its own
+ * queue, and one failing never delays another. Cursors are read back from the cursors topic
+ * before the first poll, so a restart resumes where the last committed transaction left off.
  */
-import { topicNames, topicSpecs } from "@aiaudit/contracts";
-import { createPseudonymizer, pseudonymizeDeep, uuidv7 } from "@aiaudit/crypto";
+import { topicNames, topicSpecs, type StreamCursor } from "@aiaudit/contracts";
+import { createPseudonymizer } from "@aiaudit/crypto";
 import { isAiauditError } from "@aiaudit/errors";
 import { createKafka, type KafkaClient, type TransactionalProducer } from "@aiaudit/kafka";
 import type { Logger } from "@aiaudit/logger";
 import type { IngestCopilotConfig } from "./config.ts";
+import { loadCursors } from "./source/cursors.ts";
 import { createGithubClient } from "./source/github-client.ts";
-import { fetchOrgSeats } from "./source/seats.ts";
-import { publishSnapshot } from "./sinks/snapshot-publisher.ts";
+import { createAuditStream, type AuditPollResult } from "./streams/audit-events.ts";
+import { createSeatStream, type SeatPollResult } from "./streams/seats.ts";
 import { telemetry } from "./telemetry.ts";
-import { toSeatRecord } from "./transforms/seat.ts";
+
+export type { AuditPollResult, SeatPollResult };
 
 export interface ServiceDeps {
   logger: Logger;
@@ -21,120 +25,117 @@ export interface ServiceDeps {
   kafka?: KafkaClient;
 }
 
-export interface SeatPollResult {
-  snapshotId: string;
-  rows: number;
-  rejected: number;
-}
-
 export interface IngestCopilotService {
-  /** Creates the topics, polls once now, then every POLL_INTERVAL_SECONDS. */
+  /** Creates the topics, polls every stream now, then every POLL_INTERVAL_SECONDS. */
   start(): Promise<void>;
   stop(): Promise<void>;
-  /** Takes and publishes one seat snapshot now (after any poll in flight). */
+  /** Takes and publishes one seat snapshot now (after any seat poll in flight). */
   pollSeats(): Promise<SeatPollResult>;
+  /** Publishes the Copilot audit events (phrase action:copilot) not yet published. */
+  pollAuditEvents(): Promise<AuditPollResult>;
+  /** Publishes the events of Copilot agents (phrase actor:Copilot) not yet published. */
+  pollAgentEvents(): Promise<AuditPollResult>;
 }
 
+const isCopilotAction = (action: string) => action === "copilot" || action.startsWith("copilot.");
+
 export function createService(config: IngestCopilotConfig, deps: ServiceDeps): IngestCopilotService {
-  const log = deps.logger.child({
-    component: "ingest-copilot",
-    tenant: config.TENANT_ID,
-    org: config.GITHUB_ORG,
-  });
+  const org = config.GITHUB_ORG;
+  const tenant = config.TENANT_ID;
+  const log = deps.logger.child({ component: "ingest-copilot", tenant, org });
   const events = telemetry(log);
   const kafka =
     deps.kafka ??
-    createKafka({
-      brokers: config.KAFKA_BROKERS,
-      clientId: `${config.KAFKA_CLIENT_ID}-ingest-copilot`,
-      logger: log,
-    });
+    createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-ingest-copilot`, logger: log });
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
   const pseudonymizer = createPseudonymizer(config.PSEUDONYM_KEY);
-  const github = createGithubClient({
-    baseUrl: config.GITHUB_API_URL,
-    token: config.githubToken,
-    telemetry: events,
-  });
-  let producer: Promise<TransactionalProducer> | undefined;
+  const github = createGithubClient({ baseUrl: config.GITHUB_API_URL, token: config.githubToken, telemetry: events });
+  const cursors = new Map<string, StreamCursor>();
+  const producers = new Map<string, Promise<TransactionalProducer>>();
+  let ready: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
-  // Polls run one after another: one producer has at most one open transaction.
-  let queue: Promise<unknown> = Promise.resolve();
 
-  function seatProducer(): Promise<TransactionalProducer> {
-    // One transactionalId per tenant/org/stream: a second instance fences this one.
-    producer ??= kafka.transactionalProducer(
-      `${config.KAFKA_TOPIC_PREFIX}.ingest-copilot.${config.TENANT_ID}.${config.GITHUB_ORG}.seats`,
-    );
-    return producer;
-  }
-
-  function serialized<T>(work: () => Promise<T>): Promise<T> {
-    const run = queue.then(work);
-    queue = run.catch(() => undefined);
-    return run;
-  }
-
-  async function pollSeats(): Promise<SeatPollResult> {
-    const started = Date.now();
-    const snapshotId = uuidv7(started);
-    const listing = await fetchOrgSeats(github, config.GITHUB_ORG, config.SEATS_PER_PAGE);
-    const seats = [];
-    const rejected = [];
-    for (const raw of listing.seats) {
-      const result = toSeatRecord(raw, pseudonymizer);
-      if (result.ok) {
-        seats.push(result.seat);
-      } else {
-        events.seatRejected({ org: config.GITHUB_ORG, reason: result.reason });
-        rejected.push({ payload: pseudonymizeDeep(raw, pseudonymizer), reason: result.reason });
+  function producerFor(stream: string) {
+    return () => {
+      let producer = producers.get(stream);
+      if (!producer) {
+        producer = kafka.transactionalProducer(`${config.KAFKA_TOPIC_PREFIX}.ingest-copilot.${tenant}.${org}.${stream}`);
+        producers.set(stream, producer);
       }
-    }
-    await publishSnapshot(await seatProducer(), topics, {
-      tenant: config.TENANT_ID,
-      org: config.GITHUB_ORG,
-      snapshotId,
-      takenAt: started,
-      totalSeats: listing.totalSeats,
-      pseudonymKeyId: pseudonymizer.keyId,
-      seats,
-      rejected,
-      source: `github:GET /orgs/${config.GITHUB_ORG}/copilot/billing/seats`,
+      return producer;
+    };
+  }
+
+  /** Topics exist and cursors are loaded before the first poll of any stream. */
+  function init(): Promise<void> {
+    ready ??= (async () => {
+      await kafka.ensureTopics(topicSpecs(config.KAFKA_TOPIC_PREFIX));
+      for (const [key, cursor] of await loadCursors(kafka, topics.cursors)) cursors.set(key, cursor);
+    })();
+    return ready;
+  }
+
+  const common = { github, topics, pseudonymizer, telemetry: events, cursors };
+  const audit = {
+    tenant,
+    slug: org,
+    scope: "ORGANIZATION" as const,
+    perPage: config.AUDIT_PER_PAGE,
+    overlapMs: config.AUDIT_OVERLAP_MINUTES * 60_000,
+    initialLookbackMs: config.AUDIT_INITIAL_LOOKBACK_DAYS * 86_400_000,
+  };
+  const streams = {
+    "copilot.seats": createSeatStream(
+      tenant,
+      { scope: "ORGANIZATION", slug: org, perPage: config.SEATS_PER_PAGE },
+      { ...common, producer: producerFor("copilot.seats") },
+    ),
+    "copilot.audit-events": createAuditStream(
+      { ...audit, stream: "copilot.audit-events", phrase: "action:copilot" },
+      { ...common, producer: producerFor("copilot.audit-events") },
+    ),
+    // Agent actions outside copilot.* (pull requests, pushes…); copilot.* ones come with the stream above.
+    "copilot.agent-events": createAuditStream(
+      { ...audit, stream: "copilot.agent-events", phrase: "actor:Copilot", skip: (e) => isCopilotAction(e.action) },
+      { ...common, producer: producerFor("copilot.agent-events") },
+    ),
+  };
+  type StreamName = keyof typeof streams;
+
+  // One queue per stream: a producer has at most one open transaction, and streams never wait on each other.
+  const queues = new Map<StreamName, Promise<unknown>>();
+  function run<T>(stream: StreamName, poll: () => Promise<T>): Promise<T> {
+    const result = (queues.get(stream) ?? Promise.resolve()).then(async () => {
+      await init();
+      return poll();
     });
-    events.snapshotPublished({
-      org: config.GITHUB_ORG,
-      snapshotId,
-      rows: seats.length,
-      rejected: rejected.length,
-      ms: Date.now() - started,
-    });
-    return { snapshotId, rows: seats.length, rejected: rejected.length };
+    queues.set(stream, result.catch(() => undefined));
+    return result;
   }
 
   function tick() {
-    serialized(pollSeats).catch((err: unknown) => {
-      events.pollFailed({
-        org: config.GITHUB_ORG,
-        stream: "copilot.seats",
-        err,
-        retryable: isAiauditError(err) ? err.retryable : true,
+    for (const name of Object.keys(streams) as StreamName[]) {
+      run(name, streams[name] as () => Promise<unknown>).catch((err: unknown) => {
+        events.pollFailed({ org, stream: name, err, retryable: isAiauditError(err) ? err.retryable : true });
       });
-    });
+    }
   }
 
   return {
     async start() {
-      await kafka.ensureTopics(topicSpecs(config.KAFKA_TOPIC_PREFIX));
+      await init();
       tick();
       timer = setInterval(tick, config.POLL_INTERVAL_SECONDS * 1000);
     },
     async stop() {
       if (timer) clearInterval(timer);
-      await queue;
-      const pending = producer;
-      producer = undefined;
-      await pending?.then((p) => p.disconnect()).catch(() => undefined);
+      await Promise.all(queues.values());
+      const pending = [...producers.values()];
+      producers.clear();
+      await Promise.all(pending.map((p) => p.then((producer) => producer.disconnect()).catch(() => undefined)));
     },
-    pollSeats: () => serialized(pollSeats),
+    pollSeats: () => run("copilot.seats", streams["copilot.seats"]),
+    pollAuditEvents: () => run("copilot.audit-events", streams["copilot.audit-events"]),
+    pollAgentEvents: () => run("copilot.agent-events", streams["copilot.agent-events"]),
   };
 }

@@ -3,30 +3,30 @@ import type { Logger } from "@aiaudit/logger";
 
 export function telemetry(log: Logger) {
   return {
-    snapshotPublished(fields: {
+    snapshotPublished(fields: { org: string; snapshotId: string; rows: number; rejected: number; ms: number }) {
+      log.info({ event: "seat_snapshot_published", ...fields }, "seat snapshot published");
+    },
+    seatsUnchanged(fields: { org: string; snapshotId: string; requests: number }) {
+      log.info({ event: "seats_unchanged", ...fields }, "seat list unchanged (304), previous snapshot confirmed");
+    },
+    recordRejected(fields: { org: string; stream: string; reason: string }) {
+      log.warn({ event: "record_rejected", ...fields }, "record failed validation, sent to the dead-letter topic");
+    },
+    streamPolled(fields: {
       org: string;
-      snapshotId: string;
-      rows: number;
+      stream: string;
+      pages: number;
+      published: number;
+      duplicates: number;
       rejected: number;
       ms: number;
     }) {
-      log.info({ event: "seat_snapshot_published", ...fields }, "seat snapshot published");
-    },
-    seatRejected(fields: { org: string; reason: string }) {
-      log.warn(
-        { event: "seat_rejected", ...fields },
-        "seat failed validation, sent to the dead-letter topic",
-      );
+      log.info({ event: "stream_polled", ...fields }, "stream polled");
     },
     pollFailed(fields: { org: string; stream: string; err: unknown; retryable: boolean }) {
       log.error({ event: "poll_failed", ...fields }, "poll failed, nothing was published for it");
     },
-    rateLimited(fields: {
-      method: string;
-      url: string;
-      retryAfterSeconds: number;
-      kind: "primary" | "secondary";
-    }) {
+    rateLimited(fields: { method: string; url: string; retryAfterSeconds: number; kind: "primary" | "secondary" }) {
       log.warn({ event: "rate_limited", ...fields }, "GitHub rate limit hit, waiting");
     },
   };

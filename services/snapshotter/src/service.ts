@@ -1,9 +1,9 @@
 /**
- * snapshotter wiring: read_committed consumer group on the seat topic → ClickHouse sink.
+ * snapshotter wiring: one read_committed consumer group over the topics it sinks, each topic to its ClickHouse sink.
  * Migrations are applied at start (idempotent) unless CLICKHOUSE_MIGRATE_ON_START=false.
  */
 import { createClickHouse, migrate, type ClickHouse } from "@aiaudit/clickhouse";
-import { topicNames, topicSpecs } from "@aiaudit/contracts";
+import { topicNames, topicSpecs, type DeadLetter } from "@aiaudit/contracts";
 import {
   createKafka,
   type KafkaClient,
@@ -12,7 +12,9 @@ import {
 } from "@aiaudit/kafka";
 import type { Logger } from "@aiaudit/logger";
 import type { SnapshotterConfig } from "./config.ts";
+import { createAuditEventSink } from "./sinks/clickhouse-audit-events.ts";
 import { createSeatSink } from "./sinks/clickhouse-seats.ts";
+import type { SinkDeps } from "./sinks/types.ts";
 import { telemetry } from "./telemetry.ts";
 
 export interface ServiceDeps {
@@ -44,7 +46,7 @@ export function createService(config: SnapshotterConfig, deps: ServiceDeps): Sna
 
   return {
     async start() {
-      ch =
+      const db =
         deps.clickhouse ??
         (await createClickHouse({
           url: config.CLICKHOUSE_URL,
@@ -54,22 +56,36 @@ export function createService(config: SnapshotterConfig, deps: ServiceDeps): Sna
           dataDir: config.CLICKHOUSE_DATA_DIR,
           cluster: config.CLICKHOUSE_CLUSTER,
         }));
+      ch = db;
       if (config.CLICKHOUSE_MIGRATE_ON_START) {
-        const result = await migrate(ch);
+        const result = await migrate(db);
         if (result.applied.length > 0) events.migrated({ applied: result.applied });
       }
       await kafka.ensureTopics(topicSpecs(config.KAFKA_TOPIC_PREFIX));
-      const sink = createSeatSink({
-        ch,
+      const sinkDeps: SinkDeps = {
+        ch: db,
         topics,
         telemetry: events,
-        dlqProducer: async () =>
-          (dlq ??= await kafka.transactionalProducer(`${config.SNAPSHOTTER_GROUP_ID}.dlq`)),
-      });
+        async deadLetters(letters: DeadLetter[]) {
+          if (letters.length === 0) return;
+          dlq ??= await kafka.transactionalProducer(`${config.SNAPSHOTTER_GROUP_ID}.dlq`);
+          await dlq.transaction((tx) => tx.send(letters));
+        },
+      };
+      const sinks = new Map<string, (batch: IncomingBatch) => Promise<void>>([
+        [topics.copilotSeats, createSeatSink(sinkDeps)],
+        [topics.copilotAuditEvents, createAuditEventSink(sinkDeps)],
+      ]);
       consumer = await kafka.runConsumer({
         groupId: config.SNAPSHOTTER_GROUP_ID,
-        topics: [topics.copilotSeats],
-        handleBatch: sink,
+        topics: [...sinks.keys()],
+        handleBatch: async (batch) => {
+          const started = Date.now();
+          const sink = sinks.get(batch.topic);
+          if (!sink) throw new Error(`no sink for topic ${batch.topic}`);
+          await sink(batch);
+          events.batchSunk({ ...batch, records: batch.records.length, ms: Date.now() - started });
+        },
       });
     },
     async stop() {

@@ -9,47 +9,70 @@ import {
   recordKey,
   type CopilotSeat,
   type CopilotSeatSnapshotRecord,
+  type StreamCursor,
   type TopicNames,
 } from "@aiaudit/contracts";
 import { ErrorCodes } from "@aiaudit/errors";
 import type { OutgoingRecord, TransactionalProducer } from "@aiaudit/kafka";
 
-export interface SnapshotToPublish {
+interface SnapshotBase {
   tenant: string;
   org: string;
+  scope: "ORGANIZATION" | "ENTERPRISE";
   snapshotId: string;
   takenAt: number;
-  totalSeats: number;
   pseudonymKeyId: string;
+  cursorKey: string;
+  cursor: StreamCursor;
+}
+
+export interface SnapshotToPublish extends SnapshotBase {
+  totalSeats: number;
   seats: CopilotSeat[];
   rejected: { payload: unknown; reason: string }[];
   source: string;
 }
 
-export function snapshotRecords(topics: TopicNames, snap: SnapshotToPublish): OutgoingRecord[] {
-  const base: Omit<CopilotSeatSnapshotRecord, "kind"> = {
+export interface UnchangedSnapshot extends SnapshotBase {
+  rowCount: number;
+  totalSeats: number;
+}
+
+function recordOf(snap: SnapshotBase, fields: Partial<CopilotSeatSnapshotRecord> & Pick<CopilotSeatSnapshotRecord, "kind">) {
+  return codecs.copilotSeatSnapshot.encode({
     tenant: snap.tenant,
     org: snap.org,
-    scope: "ORGANIZATION",
+    scope: snap.scope,
     snapshot_id: snap.snapshotId,
     taken_at: snap.takenAt,
     row_count: null,
     total_seats: null,
     pseudonym_key_id: snap.pseudonymKeyId,
     seat: null,
-  };
-  const marker = (kind: "BEGIN" | "END", extra: Partial<CopilotSeatSnapshotRecord> = {}): OutgoingRecord => ({
+    ...fields,
+  });
+}
+
+function marker(topics: TopicNames, snap: SnapshotBase, fields: Partial<CopilotSeatSnapshotRecord> & Pick<CopilotSeatSnapshotRecord, "kind">): OutgoingRecord {
+  return {
     topic: topics.copilotSeats,
     key: recordKey(snap.tenant, snap.org, `snapshot/${snap.snapshotId}`),
-    value: codecs.copilotSeatSnapshot.encode({ ...base, kind, ...extra }),
-    headers: { "aiaudit-snapshot-id": snap.snapshotId, "aiaudit-kind": kind },
-  });
+    value: recordOf(snap, fields),
+    headers: { "aiaudit-snapshot-id": snap.snapshotId, "aiaudit-kind": fields.kind },
+  };
+}
+
+function cursorRecord(topics: TopicNames, snap: SnapshotBase): OutgoingRecord {
+  return { topic: topics.cursors, key: snap.cursorKey, value: codecs.cursor.encode(snap.cursor) };
+}
+
+export function snapshotRecords(topics: TopicNames, snap: SnapshotToPublish): OutgoingRecord[] {
   return [
-    marker("BEGIN"),
+    marker(topics, snap, { kind: "BEGIN" }),
     ...snap.seats.map((seat) => ({
       topic: topics.copilotSeats,
       key: recordKey(snap.tenant, snap.org, seat.seat_id),
-      value: codecs.copilotSeatSnapshot.encode({ ...base, kind: "ROW", seat }),
+      value: recordOf(snap, { kind: "ROW", seat }),
       headers: { "aiaudit-snapshot-id": snap.snapshotId, "aiaudit-kind": "ROW" },
     })),
     ...snap.rejected.map((r, i) =>
@@ -63,27 +86,21 @@ export function snapshotRecords(topics: TopicNames, snap: SnapshotToPublish): Ou
         sourceTopic: topics.copilotSeats,
       }),
     ),
-    marker("END", { row_count: snap.seats.length, total_seats: snap.totalSeats }),
-    {
-      topic: topics.cursors,
-      key: `${snap.tenant}/${snap.org}/copilot.seats`,
-      value: codecs.cursor.encode({
-        tenant: snap.tenant,
-        connection: snap.org,
-        stream: "copilot.seats",
-        cursor: null,
-        last_snapshot_id: snap.snapshotId,
-        updated_at: snap.takenAt,
-      }),
-    },
+    marker(topics, snap, { kind: "END", row_count: snap.seats.length, total_seats: snap.totalSeats }),
+    cursorRecord(topics, snap),
   ];
 }
 
-export async function publishSnapshot(
-  producer: TransactionalProducer,
-  topics: TopicNames,
-  snap: SnapshotToPublish,
-): Promise<void> {
+export async function publishSnapshot(producer: TransactionalProducer, topics: TopicNames, snap: SnapshotToPublish): Promise<void> {
   const records = snapshotRecords(topics, snap);
+  await producer.transaction((tx) => tx.send(records));
+}
+
+/** Confirms the previous snapshot (same id) at `takenAt`: the seat list did not change. */
+export async function publishUnchanged(producer: TransactionalProducer, topics: TopicNames, snap: UnchangedSnapshot): Promise<void> {
+  const records = [
+    marker(topics, snap, { kind: "UNCHANGED", row_count: snap.rowCount, total_seats: snap.totalSeats }),
+    cursorRecord(topics, snap),
+  ];
   await producer.transaction((tx) => tx.send(records));
 }

@@ -1,39 +1,77 @@
 /**
- * GET /orgs/{org}/copilot/billing/seats, every page (`page`/`per_page`, following the `Link`
- * header verbatim through octokit's paginator). The list is a full snapshot: the caller publishes
- * it whole or not at all.
+ * GET /orgs/{org}/copilot/billing/seats (and the enterprise variant), page by page (`page`,
+ * `per_page`, following `Link` rel="next"), keeping each page's ETag. With the ETags of the last
+ * poll it first asks every page conditionally: when all answer 304 the list is unchanged and
+ * cost no rate limit (GitHub does not count 304s).
  */
+import { RequestError } from "@octokit/request-error";
 import type { GithubClient } from "./github-client.ts";
-
-export interface SeatPage {
-  totalSeats: number;
-  seats: unknown[];
-}
 
 export interface SeatListing {
   /** total_seats as GitHub reported it on the first page. */
   totalSeats: number;
   /** Raw seat objects, unvalidated. */
   seats: unknown[];
-  pages: number;
+  /** ETag of every page, in order. */
+  etags: string[];
 }
 
-export async function fetchOrgSeats(
-  github: GithubClient,
-  org: string,
-  perPage: number,
-): Promise<SeatListing> {
-  const listing: SeatListing = { totalSeats: 0, seats: [], pages: 0 };
-  const pages = github.paginate.iterator("GET /orgs/{org}/copilot/billing/seats", { org, per_page: perPage });
-  for await (const response of pages) {
-    // The paginator flattens list responses into `data`; total_seats is carried alongside.
-    const data = response.data as unknown as { total_seats?: number; seats?: unknown[] } | unknown[];
-    const seats = Array.isArray(data) ? data : (data.seats ?? []);
-    if (listing.pages === 0) {
-      listing.totalSeats = Array.isArray(data) ? seats.length : (data.total_seats ?? seats.length);
+export interface SeatSource {
+  scope: "ORGANIZATION" | "ENTERPRISE";
+  slug: string;
+  perPage: number;
+}
+
+interface SeatPage {
+  status: 200 | 304;
+  totalSeats: number;
+  seats: unknown[];
+  etag: string;
+  hasNext: boolean;
+}
+
+async function fetchPage(github: GithubClient, source: SeatSource, page: number, etag?: string): Promise<SeatPage> {
+  const route =
+    source.scope === "ENTERPRISE" ? "GET /enterprises/{enterprise}/copilot/billing/seats" : "GET /orgs/{org}/copilot/billing/seats";
+  try {
+    const response = await github.request(route, {
+      ...(source.scope === "ENTERPRISE" ? { enterprise: source.slug } : { org: source.slug }),
+      page,
+      per_page: source.perPage,
+      headers: etag ? { "if-none-match": etag } : {},
+    } as never);
+    const data = response.data as { total_seats?: number; seats?: unknown[] };
+    return {
+      status: 200,
+      totalSeats: data.total_seats ?? 0,
+      seats: data.seats ?? [],
+      etag: response.headers.etag ?? "",
+      hasNext: /rel="next"/.test(response.headers.link ?? ""),
+    };
+  } catch (err) {
+    if (err instanceof RequestError && err.status === 304) {
+      return { status: 304, totalSeats: 0, seats: [], etag: etag ?? "", hasNext: false };
     }
-    listing.seats.push(...seats);
-    listing.pages += 1;
+    throw err;
   }
-  return listing;
+}
+
+/** True when every page still has the ETag it had; stops at the first page that changed. */
+export async function seatsUnchanged(github: GithubClient, source: SeatSource, etags: string[]): Promise<boolean> {
+  if (etags.length === 0 || etags.some((e) => e === "")) return false;
+  for (const [i, etag] of etags.entries()) {
+    if ((await fetchPage(github, source, i + 1, etag)).status !== 304) return false;
+  }
+  return true;
+}
+
+export async function fetchSeats(github: GithubClient, source: SeatSource): Promise<SeatListing> {
+  const listing: SeatListing = { totalSeats: 0, seats: [], etags: [] };
+  for (let page = 1; ; page++) {
+    const result = await fetchPage(github, source, page);
+    if (page === 1) listing.totalSeats = result.totalSeats;
+    listing.seats.push(...result.seats);
+    listing.etags.push(result.etag);
+    if (!result.hasNext) return listing;
+  }
 }

@@ -1,0 +1,95 @@
+/**
+ * The contract between the server pipeline and the route modules: a route declares its path
+ * template and the access it needs, and returns a `Reply`; the server adds authentication, rate
+ * limits, faults, ETags, request ids and the request log.
+ */
+import type { SimState } from "./state.ts";
+
+export interface RouteRequest {
+  /** Decoded path parameters, e.g. `{ org: "acme" }` for `/orgs/{org}`. */
+  params: Record<string, string>;
+  query: URLSearchParams;
+  path: string;
+  state: SimState;
+  requestId: string;
+}
+
+export interface Reply {
+  status: number;
+  /** Serialized as JSON. */
+  body?: unknown;
+  /** A raw body instead of JSON (e.g. NDJSON downloads). */
+  text?: string;
+  contentType?: string;
+  headers?: Record<string, string>;
+}
+
+export interface Route {
+  /** Path template, e.g. `/orgs/{org}/audit-log`. */
+  path: string;
+  /** Classic OAuth scopes, any one of which grants access. Omitted: any valid token. */
+  scopes?: readonly string[];
+  /** Fine-grained permission sets sent in `x-accepted-github-permissions` (simulator's choice). */
+  permissions?: string;
+  /** No token needed and no rate limit (signed download URLs). */
+  public?: boolean;
+  /** An extra per-token hourly query limit bucket (the audit-log endpoints). */
+  queryLimitBucket?: string;
+  handle(req: RouteRequest): Reply | Promise<Reply>;
+}
+
+export const DOCS = "https://docs.github.com/enterprise-cloud@latest/rest";
+
+export function json(body: unknown, headers?: Record<string, string>): Reply {
+  return headers ? { status: 200, body, headers } : { status: 200, body };
+}
+
+/** A `basic-error` body. */
+export function error(status: number, message: string, headers?: Record<string, string>): Reply {
+  const body = { message, documentation_url: DOCS, status: String(status) };
+  return headers ? { status, body, headers } : { status, body };
+}
+
+export const notFound = (): Reply => error(404, "Not Found");
+
+/** A `validation-error` body (422). */
+export function validationFailed(field: string, message: string): Reply {
+  return {
+    status: 422,
+    body: {
+      message: "Validation Failed",
+      errors: [{ resource: "Search", field, code: "invalid", message }],
+      documentation_url: DOCS,
+    },
+  };
+}
+
+/** `per_page` as GitHub reads it: a missing or non-numeric value gives the default, then clamp. */
+export function perPage(query: URLSearchParams, fallback: number, max: number): number {
+  const raw = Number.parseInt(query.get("per_page") ?? "", 10);
+  return Math.min(max, Math.max(1, Number.isFinite(raw) ? raw : fallback));
+}
+
+/** Compiles `/orgs/{org}/x` into a matcher returning decoded params, or undefined. */
+export function compilePath(template: string): (path: string) => Record<string, string> | undefined {
+  const names: string[] = [];
+  const source = template
+    .split("/")
+    .map((part) => {
+      const m = /^\{(\w+)\}$/.exec(part);
+      if (!m?.[1]) return part.replace(/[.*+?^$()|[\]\\]/g, "\\$&");
+      names.push(m[1]);
+      return "([^/]+)";
+    })
+    .join("/");
+  const re = new RegExp(`^${source}$`);
+  return (path) => {
+    const m = re.exec(path);
+    if (!m) return undefined;
+    const params: Record<string, string> = {};
+    names.forEach((name, i) => {
+      params[name] = decodeURIComponent(m[i + 1] ?? "");
+    });
+    return params;
+  };
+}
