@@ -6,6 +6,7 @@ import { createClickHouse, migrate, type ClickHouse } from "@aiaudit/clickhouse"
 import { topicNames, topicSpecs, type DeadLetter } from "@aiaudit/contracts";
 import {
   createKafka,
+  type IncomingBatch,
   type KafkaClient,
   type RunningConsumer,
   type TransactionalProducer,

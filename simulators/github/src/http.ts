@@ -93,3 +93,31 @@ export function compilePath(template: string): (path: string) => Record<string, 
     return params;
   };
 }
+
+/**
+ * Page-number pagination (`page`, `per_page`) with GitHub's Link header: `prev` after page 1,
+ * `next` before the last page, `last` and `first`; no header when everything fits on one page.
+ */
+export function pageOf<T>(
+  items: readonly T[],
+  req: Pick<RouteRequest, "query" | "path" | "state">,
+  defaultPerPage: number,
+): { items: T[]; link: string | undefined } {
+  const size = perPage(req.query, defaultPerPage, 100);
+  const page = Math.max(1, Number.parseInt(req.query.get("page") ?? "1", 10) || 1);
+  const last = Math.max(1, Math.ceil(items.length / size));
+  let link: string | undefined;
+  if (last > 1) {
+    const at = (p: number) => {
+      const q = new URLSearchParams(req.query);
+      q.set("page", String(p));
+      return `<${req.state.baseUrl}${req.path}?${q.toString()}>`;
+    };
+    const rels: string[] = [];
+    if (page > 1) rels.push(`${at(page - 1)}; rel="prev"`);
+    if (page < last) rels.push(`${at(page + 1)}; rel="next"`);
+    rels.push(`${at(last)}; rel="last"`, `${at(1)}; rel="first"`);
+    link = rels.join(", ");
+  }
+  return { items: items.slice((page - 1) * size, page * size), link };
+}

@@ -1,202 +1,391 @@
 /**
  * A GitHub REST API simulator built from ../shared/reference/github (DESIGN.md §8): the
- * endpoints the ingest service calls, with GitHub's pagination (`Link` header), rate-limit
- * headers, ETags with 304 for conditional requests, bearer-token auth, injectable faults, and a
- * log of every request that tests read.
+ * endpoints the ingest service calls, with GitHub's pagination (`Link` header, page or cursor),
+ * primary and audit-log rate limits, ETags with 304 for conditional requests, bearer tokens with
+ * classic scopes and expiry, injectable faults, and a log of every request that tests read.
+ *
+ * The pipeline for one request: record it → apply a matching fault → (public routes skip to
+ * the handler) check User-Agent, API version and token → count it against the primary limit →
+ * find the route → check scopes and the route's query limit → run the handler → ETag / 304.
+ * Endpoints live in src/routes/*.ts.
  */
-import { createHash } from "node:crypto";
+import { createHash, createHmac, randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { organization, type GithubSeat } from "./fixtures.ts";
+import { authScheme, bearer, expirationHeader, hasScope, registerTokens, type RegisteredToken, type TokenSpec } from "./auth.ts";
+import { defaultFaultBody, faultKind, faultMatches, RESOURCE_NOT_ACCESSIBLE, type Fault } from "./faults.ts";
+import type { GithubSeat } from "./fixtures.ts";
+import { compilePath, error, type Reply, type Route } from "./http.ts";
+import { routes as allRoutes } from "./routes/index.ts";
+import type { AuditEvent, MetricsReports, SimState, SimulatedEnterprise, SimulatedOrg, UsageRecord } from "./state.ts";
 
-export interface SimulatedOrg {
-  id: number;
-  seats: GithubSeat[];
-}
+export type { Fault, FaultKind, FaultMatch } from "./faults.ts";
+export type { TokenOptions, TokenSpec } from "./auth.ts";
+export type { AuditEvent, CopilotOrgSettings, MetricsReports, SimulatedEnterprise, SimulatedOrg, UsageRecord } from "./state.ts";
 
 export interface RecordedRequest {
   method: string;
   path: string;
   query: Record<string, string>;
+  /** The status sent (0 while pending, or if the client went away before a slow answer). */
   status: number;
   ifNoneMatch: string | undefined;
+  /** The `Authorization` scheme only (`Bearer`), never the token. */
+  authorization: string | undefined;
+  /** When the request was received, from the `now()` clock (ms). */
   at: number;
-}
-
-export interface Fault {
-  /** Request path the fault applies to, e.g. /orgs/acme/copilot/billing/seats. */
-  path: string;
-  status: number;
-  /** How many requests fail before the path answers normally again. @default 1 */
-  times?: number;
-  /** Extra response headers (e.g. retry-after, x-ratelimit-remaining). */
-  headers?: Record<string, string>;
-  body?: unknown;
+  /** The `x-github-request-id` sent back. */
+  requestId: string;
+  /** Set when an injected fault applied to this request. */
+  fault?: string;
 }
 
 export interface GithubSimulatorOptions {
-  /** Tokens that authenticate; any other token gets 401. */
-  tokens: string[];
+  /** Tokens that authenticate; any other token gets 401. Strings have every scope. */
+  tokens: TokenSpec[];
   orgs?: Record<string, SimulatedOrg>;
+  enterprises?: Record<string, SimulatedEnterprise>;
   /** Primary rate limit per token and hour. @default 5000 */
   rateLimit?: number;
+  /** Queries per token and hour on each audit-log endpoint. @default 1750 */
+  auditLogLimit?: number;
+  /** Clock in epoch ms, for rate-limit windows, token expiry, usage-record age and link expiry. @default Date.now */
+  now?: () => number;
+  /** How long a metrics report download link is valid. @default 3_600_000 (1 h) */
+  downloadLinkTtlMs?: number;
+  /** NDJSON rows per report file; more rows give several `download_links`. @default 1000 */
+  reportRowsPerFile?: number;
+  /** Usage records older than this are not served. @default 172_800_000 (48 h) */
+  usageRecordsWindowMs?: number;
 }
 
 export interface GithubSimulator {
   readonly url: string;
   readonly requests: RecordedRequest[];
   readonly orgs: Map<string, SimulatedOrg>;
+  readonly enterprises: Map<string, SimulatedEnterprise>;
   setSeats(org: string, seats: GithubSeat[]): void;
+  /** Appends events (any timestamps: late arrivals included) to an org's or enterprise's audit log. */
+  addAuditEvents(orgOrEnterprise: string, events: AuditEvent[], options?: { enterprise?: boolean }): void;
+  addUsageRecords(enterprise: string, records: UsageRecord[]): void;
+  /** Sets the NDJSON rows of one report (`users-1-day`, `organization-1-day`, ...) for a day. */
+  setReport(owner: string, report: string, day: string, rows: Record<string, unknown>[], options?: { enterprise?: boolean }): void;
   injectFault(fault: Fault): void;
+  clearFaults(): void;
   close(): Promise<void>;
 }
 
-const API_VERSION = "2022-11-28";
+const API_VERSIONS = new Set(["2022-11-28", "2026-03-10"]);
+const HOUR_MS = 3_600_000;
+
+interface Window {
+  used: number;
+  /** Epoch ms when the window ends. */
+  endsAt: number;
+}
 
 export async function startGithubSimulator(options: GithubSimulatorOptions): Promise<GithubSimulator> {
+  const now = options.now ?? Date.now;
   const orgs = new Map(Object.entries(options.orgs ?? {}));
+  const enterprises = new Map(Object.entries(options.enterprises ?? {}));
+  const tokens = registerTokens(options.tokens);
   const requests: RecordedRequest[] = [];
   const faults: Fault[] = [];
   const limit = options.rateLimit ?? 5000;
-  const used = new Map<string, number>();
-  const resetAt = Math.floor(Date.now() / 1000) + 3600;
+  const auditLogLimit = options.auditLogLimit ?? 1750;
+  const primary = new Map<string, Window>();
+  const buckets = new Map<string, Window>();
+  const timers = new Set<NodeJS.Timeout>();
+  const secret = randomBytes(32);
+  const compiled = allRoutes.map((route) => ({ route, match: compilePath(route.path) }));
+  let sequence = 0;
   let baseUrl = "";
 
-  function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
-    const text = body === undefined ? "" : JSON.stringify(body);
-    res.writeHead(status, { "content-type": "application/json; charset=utf-8", ...headers });
+  const state: SimState = {
+    orgs,
+    enterprises,
+    get baseUrl() {
+      return baseUrl;
+    },
+    now,
+    downloadLinkTtlMs: options.downloadLinkTtlMs ?? HOUR_MS,
+    reportRowsPerFile: options.reportRowsPerFile ?? 1000,
+    usageRecordsWindowMs: options.usageRecordsWindowMs ?? 48 * HOUR_MS,
+    sign: (payload) => createHmac("sha256", secret).update(payload).digest("base64url"),
+  };
+
+  function windowFor(map: Map<string, Window>, key: string): Window {
+    const t = now();
+    let w = map.get(key);
+    if (!w || t >= w.endsAt) {
+      w = { used: 0, endsAt: t + HOUR_MS };
+      map.set(key, w);
+    }
+    return w;
+  }
+
+  function rateHeaders(w: Window): Record<string, string> {
+    return {
+      "x-ratelimit-limit": String(limit),
+      "x-ratelimit-remaining": String(Math.max(0, limit - w.used)),
+      "x-ratelimit-used": String(w.used),
+      "x-ratelimit-reset": String(Math.ceil(w.endsAt / 1000)),
+      "x-ratelimit-resource": "core",
+    };
+  }
+
+  function requestId(): string {
+    sequence += 1;
+    const hex = (n: number, width: number) => n.toString(16).toUpperCase().padStart(width, "0");
+    return `${hex(process.pid & 0xffff, 4)}:${hex(sequence, 6)}:${randomBytes(3).toString("hex").toUpperCase()}:${hex(Math.floor(now() / 1000) & 0xffffffff, 8)}`;
+  }
+
+  function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        resolve();
+      }, ms);
+      timers.add(timer);
+    });
+  }
+
+  function takeFault(method: string, path: string, rawQuery: string): Fault | undefined {
+    const fault = faults.find((f) => faultMatches(f, method, path, rawQuery));
+    if (!fault) return undefined;
+    fault.times = (fault.times ?? 1) - 1;
+    if (fault.times <= 0) faults.splice(faults.indexOf(fault), 1);
+    return fault;
+  }
+
+  function write(res: ServerResponse, record: RecordedRequest, status: number, headers: Record<string, string>, text?: string) {
+    record.status = status;
+    if (res.destroyed || res.headersSent) return;
+    const all: Record<string, string> = {
+      "x-github-request-id": record.requestId,
+      "x-github-media-type": "github.v3; format=json",
+      ...headers,
+    };
+    if (text !== undefined) all["content-length"] = String(Buffer.byteLength(text));
+    res.writeHead(status, all);
     res.end(text);
   }
 
-  function error(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}) {
-    send(
-      res,
-      status,
-      { message, documentation_url: "https://docs.github.com/rest", status: String(status) },
-      headers,
-    );
+  function toText(reply: Reply): { text: string | undefined; contentType: string | undefined } {
+    if (reply.text !== undefined) return { text: reply.text, contentType: reply.contentType ?? "text/plain; charset=utf-8" };
+    if (reply.body !== undefined) return { text: JSON.stringify(reply.body), contentType: "application/json; charset=utf-8" };
+    return { text: undefined, contentType: undefined };
   }
 
-  function link(path: string, query: URLSearchParams, page: number, last: number): string | undefined {
-    if (last <= 1) return undefined;
-    const at = (p: number) => {
-      const q = new URLSearchParams(query);
-      q.set("page", String(p));
-      return `<${baseUrl}${path}?${q.toString()}>`;
-    };
-    const rels: string[] = [];
-    if (page > 1) rels.push(`${at(page - 1)}; rel="prev"`);
-    if (page < last) rels.push(`${at(page + 1)}; rel="next"`);
-    rels.push(`${at(last)}; rel="last"`, `${at(1)}; rel="first"`);
-    return rels.join(", ");
+  function sendReply(res: ServerResponse, record: RecordedRequest, reply: Reply, headers: Record<string, string>) {
+    const { text, contentType } = toText(reply);
+    write(res, record, reply.status, { ...(contentType ? { "content-type": contentType } : {}), ...headers, ...reply.headers }, text);
   }
 
-  function handle(req: IncomingMessage, res: ServerResponse, record: RecordedRequest) {
-    const url = new URL(req.url ?? "/", "http://localhost");
+  function findRoute(path: string) {
+    for (const { route, match } of compiled) {
+      const params = match(path);
+      if (params) return { route, params };
+    }
+    return undefined;
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse, record: RecordedRequest, url: URL) {
+    const method = record.method;
     const path = url.pathname;
+    const tokenValue = bearer(req.headers.authorization);
+    const token = tokenValue === undefined ? undefined : tokens.get(tokenValue);
+    const common: Record<string, string> = {};
+    if (token?.expiresAtMs !== undefined) common["github-authentication-token-expiration"] = expirationHeader(token.expiresAtMs);
 
-    const fault = faults.find((f) => f.path === path);
+    // 1. Faults.
+    const fault = takeFault(method, path, url.search.slice(1));
+    let truncate = false;
     if (fault) {
-      fault.times = (fault.times ?? 1) - 1;
-      if (fault.times <= 0) faults.splice(faults.indexOf(fault), 1);
-      return send(res, fault.status, fault.body ?? { message: `simulated ${fault.status}` }, fault.headers);
-    }
-
-    if (!req.headers["user-agent"])
-      return error(
-        res,
-        403,
-        "Request forbidden by administrative rules. Please make sure your request has a User-Agent header",
-      );
-    const version = req.headers["x-github-api-version"];
-    if (version !== undefined && version !== API_VERSION && version !== "2026-03-10") {
-      return error(res, 400, `Invalid API version: ${String(version)}`);
-    }
-    const token = /^(?:Bearer|token) (.+)$/i.exec(req.headers.authorization ?? "")?.[1];
-    if (!token || !options.tokens.includes(token)) return error(res, 401, "Bad credentials");
-
-    const count = (used.get(token) ?? 0) + 1;
-    used.set(token, count);
-    const rate = {
-      "x-ratelimit-limit": String(limit),
-      "x-ratelimit-remaining": String(Math.max(0, limit - count)),
-      "x-ratelimit-used": String(count),
-      "x-ratelimit-reset": String(resetAt),
-      "x-ratelimit-resource": "core",
-      "x-github-api-version-selected": API_VERSION,
-    };
-    if (count > limit) return error(res, 403, "API rate limit exceeded for user.", rate);
-    if (req.method !== "GET") return error(res, 404, "Not Found", rate);
-
-    let match = /^\/orgs\/([^/]+)$/.exec(path);
-    if (match) {
-      const name = decodeURIComponent(match[1] ?? "");
-      const org = orgs.get(name);
-      if (!org) return error(res, 404, "Not Found", rate);
-      return send(res, 200, organization(name, org.id), rate);
-    }
-
-    match = /^\/orgs\/([^/]+)\/copilot\/billing\/seats$/.exec(path);
-    if (match) {
-      const org = orgs.get(decodeURIComponent(match[1] ?? ""));
-      if (!org) return error(res, 404, "Not Found", rate);
-      const perPage = Math.min(100, Math.max(1, Number(url.searchParams.get("per_page") ?? 50) || 50));
-      const page = Math.max(1, Number(url.searchParams.get("page") ?? 1) || 1);
-      const last = Math.max(1, Math.ceil(org.seats.length / perPage));
-      const body = {
-        total_seats: org.seats.length,
-        seats: org.seats.slice((page - 1) * perPage, page * perPage),
-      };
-      const etag = `W/"${createHash("sha256").update(JSON.stringify(body)).digest("hex").slice(0, 32)}"`;
-      const headers: Record<string, string> = { ...rate, etag };
-      const next = link(path, url.searchParams, page, last);
-      if (next) headers.link = next;
-      if (record.ifNoneMatch === etag) {
-        // A 304 does not count against the primary rate limit.
-        used.set(token, count - 1);
-        headers["x-ratelimit-remaining"] = String(limit - count + 1);
-        res.writeHead(304, headers);
-        return res.end();
+      record.fault = faultKind(fault);
+      if (fault.delayMs) await sleep(fault.delayMs);
+      if (fault.status !== undefined) {
+        const headers: Record<string, string> = { "content-type": "application/json; charset=utf-8", ...common };
+        if (fault.resetInSeconds !== undefined) {
+          Object.assign(headers, {
+            "x-ratelimit-limit": String(limit),
+            "x-ratelimit-remaining": "0",
+            "x-ratelimit-used": String(limit),
+            "x-ratelimit-reset": String(Math.floor(now() / 1000) + fault.resetInSeconds),
+            "x-ratelimit-resource": "core",
+          });
+        }
+        Object.assign(headers, fault.headers);
+        const body = fault.body ?? defaultFaultBody(fault, fault.status, record.requestId, token?.userId);
+        return write(res, record, fault.status, headers, JSON.stringify(body));
       }
-      return send(res, 200, body, headers);
+      truncate = fault.truncate === true;
     }
 
-    return error(res, 404, "Not Found", rate);
+    const found = findRoute(path);
+    let reply: Reply;
+    let window: Window | undefined;
+    const headers: Record<string, string> = { ...common };
+
+    if (found?.route.public) {
+      reply = method === "GET" ? await found.route.handle({ params: found.params, query: url.searchParams, path, state, requestId: record.requestId }) : error(404, "Not Found");
+    } else {
+      // 2. Request checks and authentication.
+      if (!req.headers["user-agent"]) {
+        return sendReply(res, record, error(403, "Request forbidden by administrative rules. Please make sure your request has a User-Agent header"), headers);
+      }
+      const version = req.headers["x-github-api-version"];
+      if (version !== undefined && !API_VERSIONS.has(String(version))) {
+        return sendReply(res, record, error(400, `Invalid API version: ${String(version)}`), headers);
+      }
+      if (!token || (token.expiresAtMs !== undefined && now() >= token.expiresAtMs)) {
+        return sendReply(res, record, error(401, "Bad credentials"), headers);
+      }
+      if (token.scopes) headers["x-oauth-scopes"] = token.scopes.join(", ");
+      headers["x-github-api-version-selected"] = String(version ?? "2022-11-28");
+
+      // 3. Primary rate limit.
+      window = windowFor(primary, token.token);
+      window.used += 1;
+      if (window.used > limit) {
+        window.used = limit;
+        Object.assign(headers, rateHeaders(window));
+        const body = defaultFaultBody({ path, kind: "primary-rate-limit" }, 403, record.requestId, token.userId);
+        return sendReply(res, record, { status: 403, body }, headers);
+      }
+      reply = await route(token, found, method, url, record, headers);
+    }
+
+    // 4. ETag and conditional requests.
+    const { text } = toText(reply);
+    if (method === "GET" && reply.status === 200 && text !== undefined && !truncate) {
+      const etag = `W/"${createHash("sha256").update(text).digest("hex").slice(0, 32)}"`;
+      headers.etag = etag;
+      if (etagMatches(record.ifNoneMatch, etag)) {
+        // A 304 does not count against the primary rate limit.
+        if (window) window.used -= 1;
+        if (window) Object.assign(headers, rateHeaders(window));
+        return write(res, record, 304, { ...headers, ...reply.headers });
+      }
+    }
+    if (window) Object.assign(headers, rateHeaders(window));
+    if (truncate && text !== undefined) {
+      const { contentType } = toText(reply);
+      return write(res, record, reply.status, { ...(contentType ? { "content-type": contentType } : {}), ...headers, ...reply.headers }, text.slice(0, Math.floor(text.length / 2)));
+    }
+    return sendReply(res, record, reply, headers);
+  }
+
+  async function route(
+    token: RegisteredToken,
+    found: ReturnType<typeof findRoute>,
+    method: string,
+    url: URL,
+    record: RecordedRequest,
+    headers: Record<string, string>,
+  ): Promise<Reply> {
+    if (!found || method !== "GET") return error(404, "Not Found");
+    const { route: r, params } = found;
+    if (r.scopes) headers["x-accepted-oauth-scopes"] = r.scopes.join(", ");
+    if (!hasScope(token, r.scopes)) {
+      return error(403, RESOURCE_NOT_ACCESSIBLE, {
+        "x-accepted-github-permissions": r.permissions ?? "",
+        "x-oauth-scopes": (token.scopes ?? []).join(", "),
+      });
+    }
+    if (r.queryLimitBucket) {
+      const w = windowFor(buckets, `${token.token}\u0000${r.queryLimitBucket}`);
+      w.used += 1;
+      if (w.used > auditLogLimit) {
+        const retryAfter = Math.max(1, Math.ceil((w.endsAt - now()) / 1000));
+        const body = defaultFaultBody({ path: url.pathname, kind: "secondary-rate-limit" }, 403, record.requestId, token.userId);
+        return { status: 403, body, headers: { "retry-after": String(retryAfter) } };
+      }
+    }
+    return r.handle({ params, query: url.searchParams, path: url.pathname, state, requestId: record.requestId });
   }
 
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://localhost");
+    const query = Object.fromEntries(url.searchParams);
+    delete query.access_token;
     const record: RecordedRequest = {
       method: req.method ?? "GET",
       path: url.pathname,
-      query: Object.fromEntries(url.searchParams),
+      query,
       status: 0,
       ifNoneMatch: req.headers["if-none-match"],
-      at: Date.now(),
+      authorization: authScheme(req.headers.authorization),
+      at: now(),
+      requestId: requestId(),
     };
     requests.push(record);
-    res.on("finish", () => {
-      record.status = res.statusCode;
-    });
     req.resume();
-    req.on("end", () => handle(req, res, record));
+    req.on("end", () => {
+      handle(req, res, record, url).catch((err: unknown) => {
+        sendReply(res, record, error(500, `simulator error: ${err instanceof Error ? err.message : String(err)}`), {});
+      });
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  function org(name: string): SimulatedOrg {
+    let o = orgs.get(name);
+    if (!o) {
+      o = { id: 1_000 + orgs.size, seats: [] };
+      orgs.set(name, o);
+    }
+    return o;
+  }
+  function enterprise(name: string): SimulatedEnterprise {
+    let e = enterprises.get(name);
+    if (!e) {
+      e = { id: 1 + enterprises.size };
+      enterprises.set(name, e);
+    }
+    return e;
+  }
+  function reportsOf(owner: { reports?: MetricsReports }): MetricsReports {
+    owner.reports ??= {};
+    return owner.reports;
+  }
 
   return {
     url: baseUrl,
     requests,
     orgs,
-    setSeats(org, seats) {
-      const existing = orgs.get(org);
-      orgs.set(org, { id: existing?.id ?? 1_000 + orgs.size, seats });
+    enterprises,
+    setSeats(name, seats) {
+      org(name).seats = seats;
+    },
+    addAuditEvents(name, events, opts) {
+      const owner = opts?.enterprise ? enterprise(name) : org(name);
+      owner.auditEvents = [...(owner.auditEvents ?? []), ...events];
+    },
+    addUsageRecords(name, records) {
+      const e = enterprise(name);
+      e.usageRecords = [...(e.usageRecords ?? []), ...records];
+    },
+    setReport(owner, report, day, rows, opts) {
+      const reports = reportsOf(opts?.enterprise ? enterprise(owner) : org(owner));
+      reports[report] = { ...reports[report], [day]: rows };
     },
     injectFault: (fault) => void faults.push({ ...fault }),
+    clearFaults: () => void faults.splice(0),
     close: () =>
       new Promise<void>((resolve, reject) => {
+        for (const timer of timers) clearTimeout(timer);
+        timers.clear();
         server.closeAllConnections();
         server.close((err) => (err ? reject(err) : resolve()));
       }),
   };
+}
+
+/** `If-None-Match` against an ETag, with weak comparison and `*`. */
+export function etagMatches(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  const bare = (t: string) => t.trim().replace(/^W\//, "");
+  return header.split(",").some((t) => t.trim() === "*" || bare(t) === bare(etag));
 }

@@ -1,0 +1,143 @@
+/**
+ * Issue 3, "Done when": audit events arrive in the topic exactly once, across a kill -9 of
+ * ingest-copilot in the middle of the traversal, and late events behind the cursor are picked
+ * up by the overlap window without duplicates. Real broker, GitHub simulator.
+ */
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { after, describe, it } from "node:test";
+import { codecs, topicNames } from "@aiaudit/contracts";
+import { createService } from "@aiaudit/ingest-copilot";
+import { loadConfig } from "@aiaudit/ingest-copilot/config";
+import { auditEvents, startGithubSimulator, type GithubSimulator } from "@aiaudit/sim-github";
+import { captureLogger, testKafka, TEST_BROKERS, uniquePrefix, waitFor } from "@aiaudit/testing";
+
+const token = "ghp_auditeventstoken00000000000000000";
+const { logger, lines } = captureLogger();
+const kafka = testKafka(logger);
+const cleanups: (() => Promise<void> | void)[] = [];
+after(async () => {
+  for (const fn of cleanups.reverse()) await fn();
+});
+
+function envFor(sim: GithubSimulator, prefix: string): Record<string, string> {
+  return {
+    KAFKA_BROKERS: TEST_BROKERS.join(","),
+    KAFKA_TOPIC_PREFIX: prefix,
+    TENANT_ID: "tenant-a",
+    GITHUB_ORG: "acme",
+    GITHUB_TOKEN: token,
+    GITHUB_API_URL: sim.url,
+    PSEUDONYM_KEY: "33".repeat(32),
+    AUDIT_PER_PAGE: "100",
+    AUDIT_OVERLAP_MINUTES: "30",
+  };
+}
+
+async function publishedIds(prefix: string): Promise<string[]> {
+  const records = await kafka.readTopic(topicNames(prefix).copilotAuditEvents, { idleMs: 1500 });
+  return records.map((r) => codecs.copilotAuditEvent.decode(r.value ?? Buffer.alloc(0)).event_id);
+}
+
+const ids = (events: Record<string, unknown>[]) => events.map((e) => String(e._document_id));
+
+describe("audit events, exactly once", () => {
+  it("10,000 events over 100 pages arrive once each, across a kill -9 in the middle", async () => {
+    const prefix = uniquePrefix("audit-kill");
+    const events = auditEvents("acme", 10_000, { startMs: Date.now() - 2 * 86_400_000, stepMs: 15_000 });
+    const sim = await startGithubSimulator({ tokens: [token], orgs: { acme: { id: 1, seats: [], auditEvents: events } } });
+    cleanups.push(() => sim.close());
+    const env = { ...process.env, ...envFor(sim, prefix), LOG_LEVEL: "warn" };
+    const main = fileURLToPath(new URL("../../src/main.ts", import.meta.url));
+    const auditRequests = () => sim.requests.filter((r) => r.path === "/orgs/acme/audit-log");
+    const startChild = () => {
+      const child: ChildProcess = spawn(process.execPath, [main], { env, stdio: ["ignore", "ignore", "inherit"] });
+      cleanups.push(() => void child.kill("SIGKILL"));
+      return child;
+    };
+
+    const first = startChild();
+    await waitFor("page 40 to be requested", () => Promise.resolve(auditRequests().length >= 40 || undefined), 120_000, 5);
+    first.kill("SIGKILL");
+    await new Promise((resolve) => first.once("exit", resolve));
+    const beforeRestart = await publishedIds(prefix);
+    assert.ok(beforeRestart.length > 0 && beforeRestart.length < 10_000, `published ${beforeRestart.length} before the kill`);
+
+    const second = startChild();
+    const published = await waitFor(
+      "every event to be published",
+      async () => {
+        const got = await publishedIds(prefix);
+        return got.length >= 10_000 ? got : undefined;
+      },
+      180_000,
+      1000,
+    );
+    second.kill("SIGTERM");
+    await new Promise((resolve) => second.once("exit", resolve));
+    const final = await publishedIds(prefix);
+    assert.equal(final.length, 10_000, "duplicates in the topic");
+    assert.deepEqual([...final].sort(), ids(events).sort());
+    assert.deepEqual(published.length, 10_000);
+    // The restart resumed from the committed cursor: it did not re-read from the start.
+    const resumedAt = auditRequests().length;
+    assert.ok(resumedAt < 2 * 100 + 10, `${resumedAt} audit-log requests in all`);
+  });
+
+  it("late events behind the cursor are picked up by the overlap window, without duplicates", async () => {
+    const prefix = uniquePrefix("audit-late");
+    const start = Date.now() - 3 * 3_600_000;
+    const events = auditEvents("acme", 500, { startMs: start, stepMs: 10_000, idPrefix: "first" });
+    const sim = await startGithubSimulator({ tokens: [token], orgs: { acme: { id: 1, seats: [], auditEvents: events } } });
+    cleanups.push(() => sim.close());
+    const service = createService(loadConfig(envFor(sim, prefix)), { logger, kafka });
+    cleanups.push(() => service.stop());
+
+    const firstPoll = await service.pollAuditEvents();
+    assert.equal(firstPoll.published, 500);
+    const newest = start + 499 * 10_000;
+    // 20 events GitHub indexed late, 10 minutes behind the newest one already published, and 5 new ones.
+    const late = auditEvents("acme", 20, { startMs: newest - 600_000, stepMs: 1_000, idPrefix: "late" });
+    const fresh = auditEvents("acme", 5, { startMs: newest + 60_000, stepMs: 1_000, idPrefix: "fresh" });
+    sim.addAuditEvents("acme", [...late, ...fresh]);
+
+    const secondPoll = await service.pollAuditEvents();
+    assert.equal(secondPoll.published, 25);
+    assert.ok(secondPoll.duplicates > 0, "the overlap window re-read already published events");
+    const third = await service.pollAuditEvents();
+    assert.equal(third.published, 0);
+
+    const published = await publishedIds(prefix);
+    assert.equal(published.length, 525);
+    assert.deepEqual([...published].sort(), ids([...events, ...late, ...fresh]).sort());
+  });
+
+  it("agent events (actor:Copilot) are published once, with the agent named and the human pseudonymized", async () => {
+    const prefix = uniquePrefix("audit-agent");
+    const events = auditEvents("acme", 60, { startMs: Date.now() - 3_600_000, stepMs: 30_000, agentEvery: 3 });
+    const sim = await startGithubSimulator({ tokens: [token], orgs: { acme: { id: 1, seats: [], auditEvents: events } } });
+    cleanups.push(() => sim.close());
+    const service = createService(loadConfig(envFor(sim, prefix)), { logger, kafka });
+    cleanups.push(() => service.stop());
+    await service.pollAuditEvents();
+    await service.pollAgentEvents();
+    const records = (await kafka.readTopic(topicNames(prefix).copilotAuditEvents)).map((r) =>
+      codecs.copilotAuditEvent.decode(r.value ?? Buffer.alloc(0)),
+    );
+    assert.equal(new Set(records.map((r) => r.event_id)).size, records.length, "an event was published twice");
+    const agentEvents = records.filter((r) => r.actor_is_agent);
+    assert.ok(agentEvents.length > 0);
+    for (const e of agentEvents) {
+      assert.equal(e.actor_agent, "Copilot");
+      assert.equal(e.actor_pseudonym, null);
+      assert.ok(e.agent_session_id);
+      assert.match(e.user_pseudonym ?? "", /^[0-9a-f]{64}$/);
+    }
+    const expected = events.filter((e) => String(e.action).startsWith("copilot") || e.actor === "Copilot");
+    assert.deepEqual(records.map((r) => r.event_id).sort(), ids(expected).sort());
+    const humans = events.map((e) => e.user).filter((u): u is string => typeof u === "string");
+    const text = JSON.stringify(records).toLowerCase() + lines.join("\n").toLowerCase();
+    assert.deepEqual(humans.filter((h) => text.includes(h.toLowerCase())), []);
+  });
+});
