@@ -60,7 +60,25 @@ export interface CopilotAuditEvent {
   ingested_at: number;
 }
 
+export interface ConnectionRecord {
+  tenant: string;
+  connection_id: string;
+  vendor: "GITHUB" | "OPENAI";
+  kind: "ORGANIZATION" | "ENTERPRISE";
+  slug: string;
+  base_url: string;
+  sealed_token: { alg: string; kid: string; nonce: string; ciphertext: string; tag: string };
+  status: "ACTIVE" | "BROKEN";
+  status_message: string | null;
+  token_expires_at: number | null;
+  scopes: string[];
+  keep_usage_content: boolean;
+  created_at: number;
+  updated_at: number;
+}
+
 export const codecs = {
+  connection: createCodec<ConnectionRecord>(loadSchema("connection.avsc")),
   copilotAuditEvent: createCodec<CopilotAuditEvent>(loadSchema("copilot-audit-event.avsc")),
   copilotSeatSnapshot: createCodec<CopilotSeatSnapshotRecord>(loadSchema("copilot-seat-snapshot.avsc")),
   cursor: createCodec<StreamCursor>(loadSchema("cursor.avsc")),

@@ -41,7 +41,8 @@ export interface TopicSpec {
 export interface OutgoingRecord {
   topic: string;
   key: string;
-  value: Buffer;
+  /** null writes a tombstone: on a compacted topic it deletes the key. */
+  value: Buffer | null;
   headers?: Record<string, string>;
 }
 

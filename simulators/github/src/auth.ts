@@ -34,7 +34,8 @@ export function registerTokens(specs: readonly TokenSpec[]): Map<string, Registe
   specs.forEach((spec, i) => {
     const o = typeof spec === "string" ? { token: spec } : spec;
     const expiresAtMs = o.expiresAt === undefined ? undefined : Date.parse(o.expiresAt);
-    if (expiresAtMs !== undefined && Number.isNaN(expiresAtMs)) throw new Error(`bad expiresAt: ${o.expiresAt}`);
+    if (expiresAtMs !== undefined && Number.isNaN(expiresAtMs))
+      throw new Error(`bad expiresAt: ${o.expiresAt}`);
     tokens.set(o.token, { token: o.token, scopes: o.scopes, expiresAtMs, userId: o.userId ?? 100 + i });
   });
   return tokens;

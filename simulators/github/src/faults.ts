@@ -60,14 +60,19 @@ function match(m: FaultMatch | undefined): FaultMatch {
 /** Constructors for the usual faults; pass the result to `sim.injectFault`. */
 export const faults = {
   /** Any status with an optional body and headers (500, 502, 404...). */
-  status(path: string | RegExp, status: number, options: FaultMatch & { body?: unknown; headers?: Record<string, string> } = {}): Fault {
+  status(
+    path: string | RegExp,
+    status: number,
+    options: FaultMatch & { body?: unknown; headers?: Record<string, string> } = {},
+  ): Fault {
     const f: Fault = { path, status, kind: "status", ...match(options) };
     if (options.body !== undefined) f.body = options.body;
     if (options.headers) f.headers = options.headers;
     return f;
   },
   serverError(path: string | RegExp, status = 500, options?: FaultMatch): Fault {
-    const message = status === 502 ? "Server Error" : status === 503 ? "Service Unavailable" : "Internal Server Error";
+    const message =
+      status === 502 ? "Server Error" : status === 503 ? "Service Unavailable" : "Internal Server Error";
     return faults.status(path, status, { ...match(options), body: { message } });
   },
   badCredentials(path: string | RegExp, options?: FaultMatch): Fault {
@@ -89,12 +94,20 @@ export const faults = {
   ): Fault {
     return faults.status(path, 403, {
       ...match(options),
-      headers: { "x-accepted-github-permissions": options.permissions ?? "members=read; administration=read" },
-      body: { message: options.message ?? RESOURCE_NOT_ACCESSIBLE, documentation_url: "https://docs.github.com/rest", status: "403" },
+      headers: {
+        "x-accepted-github-permissions": options.permissions ?? "members=read; administration=read",
+      },
+      body: {
+        message: options.message ?? RESOURCE_NOT_ACCESSIBLE,
+        documentation_url: "https://docs.github.com/rest",
+        status: "403",
+      },
     });
   },
   /** 403 (or 429) naming the secondary rate limit, with `retry-after`. */
-  secondaryRateLimit(options: FaultMatch & { path: string | RegExp; retryAfterSeconds?: number; status?: 403 | 429 }): Fault {
+  secondaryRateLimit(
+    options: FaultMatch & { path: string | RegExp; retryAfterSeconds?: number; status?: 403 | 429 },
+  ): Fault {
     return {
       path: options.path,
       ...match(options),
@@ -104,7 +117,9 @@ export const faults = {
     };
   },
   /** 403 (or 429) "API rate limit exceeded for user ID …", remaining 0, reset = now + N s. */
-  primaryRateLimit(options: FaultMatch & { path: string | RegExp; resetInSeconds?: number; status?: 403 | 429 }): Fault {
+  primaryRateLimit(
+    options: FaultMatch & { path: string | RegExp; resetInSeconds?: number; status?: 403 | 429 },
+  ): Fault {
     return {
       path: options.path,
       ...match(options),
@@ -147,11 +162,19 @@ export function faultMatches(f: Fault, method: string, path: string, rawQuery: s
 }
 
 /** The body a fault answers with when it names none. */
-export function defaultFaultBody(f: Fault, status: number, requestId: string, userId: number | undefined): unknown {
+export function defaultFaultBody(
+  f: Fault,
+  status: number,
+  requestId: string,
+  userId: number | undefined,
+): unknown {
   const support = `If you reach out to GitHub Support for help, please include the request ID ${requestId}.`;
   switch (faultKind(f)) {
     case "secondary-rate-limit":
-      return { message: `${SECONDARY_RATE_LIMIT_MESSAGE} ${support}`, documentation_url: `${RATE_LIMIT_DOCS}#about-secondary-rate-limits` };
+      return {
+        message: `${SECONDARY_RATE_LIMIT_MESSAGE} ${support}`,
+        documentation_url: `${RATE_LIMIT_DOCS}#about-secondary-rate-limits`,
+      };
     case "primary-rate-limit":
       return {
         message: `API rate limit exceeded for user ID ${userId ?? 1}. ${support}`,

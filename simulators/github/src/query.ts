@@ -43,7 +43,8 @@ function instant(text: string): TimeRange | undefined {
     const [y, m, d] = [Number(day[1]), Number(day[2]), Number(day[3])];
     const start = Date.UTC(y, m - 1, d);
     const back = new Date(start);
-    if (back.getUTCFullYear() !== y || back.getUTCMonth() !== m - 1 || back.getUTCDate() !== d) return undefined;
+    if (back.getUTCFullYear() !== y || back.getUTCMonth() !== m - 1 || back.getUTCDate() !== d)
+      return undefined;
     return { from: start, until: start + DAY_MS };
   }
   const dt = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/i.exec(text);

@@ -12,16 +12,38 @@
 import { createHash, createHmac, randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { authScheme, bearer, expirationHeader, hasScope, registerTokens, type RegisteredToken, type TokenSpec } from "./auth.ts";
+import {
+  authScheme,
+  bearer,
+  expirationHeader,
+  hasScope,
+  registerTokens,
+  type RegisteredToken,
+  type TokenSpec,
+} from "./auth.ts";
 import { defaultFaultBody, faultKind, faultMatches, RESOURCE_NOT_ACCESSIBLE, type Fault } from "./faults.ts";
 import type { GithubSeat } from "./fixtures.ts";
 import { compilePath, error, type Reply, type Route } from "./http.ts";
 import { routes as allRoutes } from "./routes/index.ts";
-import type { AuditEvent, MetricsReports, SimState, SimulatedEnterprise, SimulatedOrg, UsageRecord } from "./state.ts";
+import type {
+  AuditEvent,
+  MetricsReports,
+  SimState,
+  SimulatedEnterprise,
+  SimulatedOrg,
+  UsageRecord,
+} from "./state.ts";
 
 export type { Fault, FaultKind, FaultMatch } from "./faults.ts";
 export type { TokenOptions, TokenSpec } from "./auth.ts";
-export type { AuditEvent, CopilotOrgSettings, MetricsReports, SimulatedEnterprise, SimulatedOrg, UsageRecord } from "./state.ts";
+export type {
+  AuditEvent,
+  CopilotOrgSettings,
+  MetricsReports,
+  SimulatedEnterprise,
+  SimulatedOrg,
+  UsageRecord,
+} from "./state.ts";
 
 export interface RecordedRequest {
   method: string;
@@ -69,7 +91,13 @@ export interface GithubSimulator {
   addAuditEvents(orgOrEnterprise: string, events: AuditEvent[], options?: { enterprise?: boolean }): void;
   addUsageRecords(enterprise: string, records: UsageRecord[]): void;
   /** Sets the NDJSON rows of one report (`users-1-day`, `organization-1-day`, ...) for a day. */
-  setReport(owner: string, report: string, day: string, rows: Record<string, unknown>[], options?: { enterprise?: boolean }): void;
+  setReport(
+    owner: string,
+    report: string,
+    day: string,
+    rows: Record<string, unknown>[],
+    options?: { enterprise?: boolean },
+  ): void;
   injectFault(fault: Fault): void;
   clearFaults(): void;
   close(): Promise<void>;
@@ -158,7 +186,13 @@ export async function startGithubSimulator(options: GithubSimulatorOptions): Pro
     return fault;
   }
 
-  function write(res: ServerResponse, record: RecordedRequest, status: number, headers: Record<string, string>, text?: string) {
+  function write(
+    res: ServerResponse,
+    record: RecordedRequest,
+    status: number,
+    headers: Record<string, string>,
+    text?: string,
+  ) {
     record.status = status;
     if (res.destroyed || res.headersSent) return;
     const all: Record<string, string> = {
@@ -172,14 +206,27 @@ export async function startGithubSimulator(options: GithubSimulatorOptions): Pro
   }
 
   function toText(reply: Reply): { text: string | undefined; contentType: string | undefined } {
-    if (reply.text !== undefined) return { text: reply.text, contentType: reply.contentType ?? "text/plain; charset=utf-8" };
-    if (reply.body !== undefined) return { text: JSON.stringify(reply.body), contentType: "application/json; charset=utf-8" };
+    if (reply.text !== undefined)
+      return { text: reply.text, contentType: reply.contentType ?? "text/plain; charset=utf-8" };
+    if (reply.body !== undefined)
+      return { text: JSON.stringify(reply.body), contentType: "application/json; charset=utf-8" };
     return { text: undefined, contentType: undefined };
   }
 
-  function sendReply(res: ServerResponse, record: RecordedRequest, reply: Reply, headers: Record<string, string>) {
+  function sendReply(
+    res: ServerResponse,
+    record: RecordedRequest,
+    reply: Reply,
+    headers: Record<string, string>,
+  ) {
     const { text, contentType } = toText(reply);
-    write(res, record, reply.status, { ...(contentType ? { "content-type": contentType } : {}), ...headers, ...reply.headers }, text);
+    write(
+      res,
+      record,
+      reply.status,
+      { ...(contentType ? { "content-type": contentType } : {}), ...headers, ...reply.headers },
+      text,
+    );
   }
 
   function findRoute(path: string) {
@@ -196,7 +243,8 @@ export async function startGithubSimulator(options: GithubSimulatorOptions): Pro
     const tokenValue = bearer(req.headers.authorization);
     const token = tokenValue === undefined ? undefined : tokens.get(tokenValue);
     const common: Record<string, string> = {};
-    if (token?.expiresAtMs !== undefined) common["github-authentication-token-expiration"] = expirationHeader(token.expiresAtMs);
+    if (token?.expiresAtMs !== undefined)
+      common["github-authentication-token-expiration"] = expirationHeader(token.expiresAtMs);
 
     // 1. Faults.
     const fault = takeFault(method, path, url.search.slice(1));
@@ -205,7 +253,10 @@ export async function startGithubSimulator(options: GithubSimulatorOptions): Pro
       record.fault = faultKind(fault);
       if (fault.delayMs) await sleep(fault.delayMs);
       if (fault.status !== undefined) {
-        const headers: Record<string, string> = { "content-type": "application/json; charset=utf-8", ...common };
+        const headers: Record<string, string> = {
+          "content-type": "application/json; charset=utf-8",
+          ...common,
+        };
         if (fault.resetInSeconds !== undefined) {
           Object.assign(headers, {
             "x-ratelimit-limit": String(limit),
@@ -228,11 +279,28 @@ export async function startGithubSimulator(options: GithubSimulatorOptions): Pro
     const headers: Record<string, string> = { ...common };
 
     if (found?.route.public) {
-      reply = method === "GET" ? await found.route.handle({ params: found.params, query: url.searchParams, path, state, requestId: record.requestId }) : error(404, "Not Found");
+      reply =
+        method === "GET"
+          ? await found.route.handle({
+              params: found.params,
+              query: url.searchParams,
+              path,
+              state,
+              requestId: record.requestId,
+            })
+          : error(404, "Not Found");
     } else {
       // 2. Request checks and authentication.
       if (!req.headers["user-agent"]) {
-        return sendReply(res, record, error(403, "Request forbidden by administrative rules. Please make sure your request has a User-Agent header"), headers);
+        return sendReply(
+          res,
+          record,
+          error(
+            403,
+            "Request forbidden by administrative rules. Please make sure your request has a User-Agent header",
+          ),
+          headers,
+        );
       }
       const version = req.headers["x-github-api-version"];
       if (version !== undefined && !API_VERSIONS.has(String(version))) {
@@ -250,7 +318,12 @@ export async function startGithubSimulator(options: GithubSimulatorOptions): Pro
       if (window.used > limit) {
         window.used = limit;
         Object.assign(headers, rateHeaders(window));
-        const body = defaultFaultBody({ path, kind: "primary-rate-limit" }, 403, record.requestId, token.userId);
+        const body = defaultFaultBody(
+          { path, kind: "primary-rate-limit" },
+          403,
+          record.requestId,
+          token.userId,
+        );
         return sendReply(res, record, { status: 403, body }, headers);
       }
       reply = await route(token, found, method, url, record, headers);
@@ -271,7 +344,13 @@ export async function startGithubSimulator(options: GithubSimulatorOptions): Pro
     if (window) Object.assign(headers, rateHeaders(window));
     if (truncate && text !== undefined) {
       const { contentType } = toText(reply);
-      return write(res, record, reply.status, { ...(contentType ? { "content-type": contentType } : {}), ...headers, ...reply.headers }, text.slice(0, Math.floor(text.length / 2)));
+      return write(
+        res,
+        record,
+        reply.status,
+        { ...(contentType ? { "content-type": contentType } : {}), ...headers, ...reply.headers },
+        text.slice(0, Math.floor(text.length / 2)),
+      );
     }
     return sendReply(res, record, reply, headers);
   }
@@ -298,11 +377,22 @@ export async function startGithubSimulator(options: GithubSimulatorOptions): Pro
       w.used += 1;
       if (w.used > auditLogLimit) {
         const retryAfter = Math.max(1, Math.ceil((w.endsAt - now()) / 1000));
-        const body = defaultFaultBody({ path: url.pathname, kind: "secondary-rate-limit" }, 403, record.requestId, token.userId);
+        const body = defaultFaultBody(
+          { path: url.pathname, kind: "secondary-rate-limit" },
+          403,
+          record.requestId,
+          token.userId,
+        );
         return { status: 403, body, headers: { "retry-after": String(retryAfter) } };
       }
     }
-    return r.handle({ params, query: url.searchParams, path: url.pathname, state, requestId: record.requestId });
+    return r.handle({
+      params,
+      query: url.searchParams,
+      path: url.pathname,
+      state,
+      requestId: record.requestId,
+    });
   }
 
   const server = createServer((req, res) => {
@@ -323,7 +413,12 @@ export async function startGithubSimulator(options: GithubSimulatorOptions): Pro
     req.resume();
     req.on("end", () => {
       handle(req, res, record, url).catch((err: unknown) => {
-        sendReply(res, record, error(500, `simulator error: ${err instanceof Error ? err.message : String(err)}`), {});
+        sendReply(
+          res,
+          record,
+          error(500, `simulator error: ${err instanceof Error ? err.message : String(err)}`),
+          {},
+        );
       });
     });
   });

@@ -1,0 +1,118 @@
+/**
+ * Checks a GitHub credential before it is stored (DESIGN.md §6): GET /orgs/{org} (or the
+ * enterprise's seat list), then one request to each endpoint the streams read, and turns any
+ * failure into a message a person can act on. See reference/github: 401 is a bad or expired
+ * token, 403 a missing permission or a rate limit (told apart by headers), 404 a wrong name or a
+ * token whose owner is not a member (GitHub answers 404, not 403, to outsiders).
+ */
+import { Octokit } from "@octokit/rest";
+import { RequestError } from "@octokit/request-error";
+
+export interface ProbeTarget {
+  baseUrl: string;
+  token: string;
+  kind: "ORGANIZATION" | "ENTERPRISE";
+  slug: string;
+}
+
+export type ProbeResult =
+  | { ok: true; scopes: string[]; expiresAt: number | null; warnings: string[] }
+  | { ok: false; status: number; message: string };
+
+interface Check {
+  route: string;
+  params: Record<string, unknown>;
+  /** What the endpoint is for, in the message. */
+  what: string;
+  /** Permissions it needs, named for both token kinds. */
+  needs: string;
+}
+
+function checks(target: ProbeTarget): Check[] {
+  if (target.kind === "ENTERPRISE") {
+    const e = { enterprise: target.slug, per_page: 1 };
+    return [
+      { route: "GET /enterprises/{enterprise}/copilot/billing/seats", params: e, what: "enterprise Copilot seats", needs: "classic scope manage_billing:copilot or read:enterprise (enterprise owner or billing manager)" },
+      { route: "GET /enterprises/{enterprise}/audit-log", params: e, what: "the enterprise audit log", needs: "classic scope read:audit_log (enterprise owner)" },
+    ];
+  }
+  const o = { org: target.slug };
+  return [
+    { route: "GET /orgs/{org}", params: o, what: "the organization", needs: "membership of the organization" },
+    { route: "GET /orgs/{org}/copilot/billing/seats", params: { ...o, per_page: 1 }, what: "Copilot seats", needs: "fine-grained: organization permission \"GitHub Copilot Business\" (read) or \"Members\" (read); classic: manage_billing:copilot or read:org (organization owner)" },
+    { route: "GET /orgs/{org}/audit-log", params: { ...o, per_page: 1 }, what: "the audit log", needs: "fine-grained: organization permission \"Administration\" (read); classic: read:audit_log (organization owner)" },
+  ];
+}
+
+const header = (headers: Record<string, unknown> | undefined, name: string) => {
+  const value = headers?.[name];
+  return typeof value === "string" ? value : undefined;
+};
+
+/** Maps one failed request to the message a person can act on. */
+export function explain(err: unknown, target: ProbeTarget, check: Check): { status: number; message: string } {
+  const where = `${target.kind === "ENTERPRISE" ? "enterprise" : "organization"} "${target.slug}" at ${target.baseUrl}`;
+  if (!(err instanceof RequestError)) {
+    return { status: 0, message: `GitHub is not reachable at ${target.baseUrl}: ${err instanceof Error ? err.message : String(err)}` };
+  }
+  const headers = err.response?.headers as Record<string, unknown> | undefined;
+  const remaining = header(headers, "x-ratelimit-remaining");
+  const retryAfter = header(headers, "retry-after");
+  const body = JSON.stringify(err.response?.data ?? "").toLowerCase();
+  if (err.status === 429 || (err.status === 403 && (remaining === "0" || retryAfter !== undefined || body.includes("rate limit")))) {
+    const reset = header(headers, "x-ratelimit-reset");
+    const when = retryAfter ? `in ${retryAfter} s` : reset ? `at ${new Date(Number(reset) * 1000).toISOString()}` : "later";
+    return { status: err.status, message: `GitHub rate-limited the check of ${where}; try connecting again ${when}.` };
+  }
+  switch (err.status) {
+    case 401:
+      return { status: 401, message: `GitHub rejected the token (401 Bad credentials): it is mistyped, expired or revoked. Create a new token and connect again.` };
+    case 403: {
+      const accepted = header(headers, "x-accepted-github-permissions");
+      const scopes = header(headers, "x-oauth-scopes");
+      return {
+        status: 403,
+        message:
+          `The token may not read ${check.what} of ${where} (403): it needs ${check.needs}.` +
+          (accepted ? ` GitHub accepts: ${accepted}.` : "") +
+          (scopes !== undefined ? ` The token has the scopes: ${scopes || "(none)"}.` : ""),
+      };
+    }
+    case 404:
+      return {
+        status: 404,
+        message: `${where} was not found (404): the name is wrong, or the token's owner is not a member of it${check.route.includes("audit-log") ? " (or its plan has no audit-log API)" : ""}.`,
+      };
+    default:
+      return { status: err.status, message: `GitHub answered ${err.status} when reading ${check.what} of ${where}; try again later.` };
+  }
+}
+
+export async function probeGithub(target: ProbeTarget): Promise<ProbeResult> {
+  const github = new Octokit({
+    auth: target.token,
+    baseUrl: target.baseUrl.replace(/\/+$/, ""),
+    userAgent: "aiaudit-connect",
+    request: { retries: 0 },
+    log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
+  });
+  let scopes: string[] = [];
+  let expiresAt: number | null = null;
+  for (const check of checks(target)) {
+    try {
+      const response = await github.request(check.route, check.params as never);
+      const headers = response.headers as Record<string, unknown>;
+      const granted = header(headers, "x-oauth-scopes");
+      if (granted) scopes = granted.split(",").map((s) => s.trim()).filter(Boolean);
+      const expiry = header(headers, "github-authentication-token-expiration");
+      if (expiry) expiresAt = Date.parse(expiry.replace(" UTC", "Z").replace(" ", "T"));
+    } catch (err) {
+      return { ok: false, ...explain(err, target, check) };
+    }
+  }
+  const warnings: string[] = [];
+  if (expiresAt !== null && expiresAt - Date.now() < 7 * 86_400_000) {
+    warnings.push(`the token expires on ${new Date(expiresAt).toISOString()}, within 7 days: replace it before then`);
+  }
+  return { ok: true, scopes, expiresAt, warnings };
+}
