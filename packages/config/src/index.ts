@@ -33,7 +33,7 @@ export function parseEnv<S extends z.ZodObject>(schema: S, env: Env): z.infer<S>
 function failConfig(problems: string[]): never {
   throw new AiauditError(
     ErrorCodes.CONFIG_INVALID,
-    `invalid configuration, the service cannot start:\n  - ${problems.join("\n  - ")}`,
+    `invalid configuration:\n  - ${problems.join("\n  - ")}`,
   );
 }
 

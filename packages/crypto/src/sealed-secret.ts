@@ -7,7 +7,8 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:
 import { AiauditError, ErrorCodes } from "@aiaudit/errors";
 
 export interface SealedSecret {
-  alg: "A256GCM";
+  /** Always A256GCM when sealed here; checked on open. */
+  alg: string;
   /** sha256 fingerprint prefix of the key that sealed it. */
   kid: string;
   /** base64 */
@@ -46,6 +47,9 @@ export function sealSecret(key: Buffer, plaintext: string, context: string): Sea
 
 export function openSecret(key: Buffer, sealed: SealedSecret, context: string): string {
   const kid = keyId(key);
+  if (sealed.alg !== "A256GCM") {
+    throw new AiauditError(ErrorCodes.SECRET_UNSEALABLE, `sealed secret uses ${sealed.alg}, not A256GCM`);
+  }
   if (sealed.kid !== kid) {
     throw new AiauditError(
       ErrorCodes.SECRET_UNSEALABLE,

@@ -121,3 +121,12 @@ export function pageOf<T>(
   }
   return { items: items.slice((page - 1) * size, page * size), link };
 }
+
+/** A scalar field as text ("" for objects, null and undefined). */
+export function str(value: unknown): string {
+  return typeof value === "string"
+    ? value
+    : typeof value === "number" || typeof value === "boolean"
+      ? String(value)
+      : "";
+}

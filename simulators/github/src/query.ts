@@ -106,7 +106,7 @@ export function decodeCursor(cursor: string): SortKey | undefined {
 }
 
 export interface CursorPageOptions<T> {
-  keyOf(item: T): SortKey;
+  keyOf: (item: T) => SortKey;
   order: Order;
   perPage: number;
   baseUrl: string;

@@ -23,7 +23,7 @@ import {
 } from "./auth.ts";
 import { defaultFaultBody, faultKind, faultMatches, RESOURCE_NOT_ACCESSIBLE, type Fault } from "./faults.ts";
 import type { GithubSeat } from "./fixtures.ts";
-import { compilePath, error, type Reply, type Route } from "./http.ts";
+import { compilePath, error, type Reply } from "./http.ts";
 import { routes as allRoutes } from "./routes/index.ts";
 import type {
   AuditEvent,

@@ -5,7 +5,7 @@
  * 30, max 100). `include` is accepted and ignored; the enterprise `page` parameter (GHES only)
  * is ignored. Each endpoint has its own per-token hourly query limit (`auditLogLimit`).
  */
-import { notFound, perPage, type Reply, type RouteRequest, type Route } from "../http.ts";
+import { notFound, perPage, str, type Reply, type RouteRequest, type Route } from "../http.ts";
 import { badCreated, createdRange, cursorPage, parsePhrase, readOrder, type SortKey } from "../query.ts";
 import { lookup, type AuditEvent } from "../state.ts";
 
@@ -13,7 +13,7 @@ const SCOPES = ["read:audit_log"];
 
 export function auditKey(event: AuditEvent): SortKey {
   const ts = event["@timestamp"] ?? event.created_at;
-  return { ts: typeof ts === "number" ? ts : 0, id: String(event._document_id ?? "") };
+  return { ts: typeof ts === "number" ? ts : 0, id: str(event._document_id) };
 }
 
 const text = (value: unknown) => (typeof value === "string" ? value.toLowerCase() : "");
@@ -82,7 +82,7 @@ export const auditLogRoutes: Route[] = [
         (name) => lookup(req.state.orgs, name)?.auditEvents ?? [],
       );
       for (const e of [...(enterprise.auditEvents ?? []), ...memberEvents]) {
-        const id = String(e._document_id ?? "");
+        const id = str(e._document_id);
         if (id && seen.has(id)) continue;
         seen.add(id);
         events.push(e);

@@ -3,7 +3,7 @@
  * enterprise seat listing, and the per-user seat endpoints (copilot-seat-details).
  */
 import type { GithubSeat } from "../fixtures.ts";
-import { error, json, notFound, pageOf, type Route } from "../http.ts";
+import { error, json, notFound, pageOf, str, type Route } from "../http.ts";
 import { lookup, type CopilotOrgSettings } from "../state.ts";
 
 const ORG_SCOPES = ["manage_billing:copilot", "read:org"];
@@ -21,10 +21,10 @@ const DEFAULT_SETTINGS: CopilotOrgSettings = {
   pending_invitation: 0,
 };
 
-const login = (seat: GithubSeat) => String((seat.assignee as { login?: unknown } | null)?.login ?? "");
+const login = (seat: GithubSeat) => str((seat.assignee as { login?: unknown } | null)?.login);
 const userKey = (seat: GithubSeat) => {
   const a = seat.assignee as { id?: unknown; login?: unknown } | null;
-  return String(a?.id ?? a?.login ?? JSON.stringify(seat));
+  return str(a?.id) || str(a?.login) || JSON.stringify(seat);
 };
 
 export const seatRoutes: Route[] = [

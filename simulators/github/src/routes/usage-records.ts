@@ -4,14 +4,14 @@
  * [1, 25]), filtered by `phrase` (`type:`, `user_id:`, `created:`). Only records from the last
  * `usageRecordsWindowMs` (48 h) are served.
  */
-import { notFound, perPage, validationFailed, type Reply, type Route } from "../http.ts";
+import { notFound, perPage, str, validationFailed, type Reply, type Route } from "../http.ts";
 import { badCreated, createdRange, cursorPage, parsePhrase, readOrder, type SortKey } from "../query.ts";
 import { lookup, type UsageRecord } from "../state.ts";
 
 export function usageKey(record: UsageRecord): SortKey {
   const ts = record["@timestamp"];
-  const id = record.event_id ?? `${String(record.github_request_id)}:${String(record.type)}`;
-  return { ts: typeof ts === "number" ? ts : 0, id: String(id) };
+  const id = str(record.event_id) || `${str(record.github_request_id)}:${str(record.type)}`;
+  return { ts: typeof ts === "number" ? ts : 0, id };
 }
 
 export function usageFilter(phrase: string): ((record: UsageRecord) => boolean) | Reply {
@@ -19,7 +19,7 @@ export function usageFilter(phrase: string): ((record: UsageRecord) => boolean) 
   for (const { key, value } of parsePhrase(phrase)) {
     if (key === "type") {
       const wanted = value.toLowerCase();
-      tests.push((r) => String(r.type).toLowerCase() === wanted);
+      tests.push((r) => str(r.type).toLowerCase() === wanted);
     } else if (key === "user_id") {
       const wanted = Number(value);
       if (!Number.isInteger(wanted)) return validationFailed("phrase", `Invalid user_id qualifier: ${value}`);
