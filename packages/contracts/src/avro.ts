@@ -52,14 +52,20 @@ export function createCodec<T>(schema: object): AvroCodec<T> {
     fingerprint: fingerprint.toString("hex"),
     type,
     encode(value) {
-      const problems: string[] = [];
-      if (!type.isValid(value, { errorHook: (path) => problems.push(path.join(".")) })) {
+      let body: Buffer;
+      try {
+        body = type.toBuffer(value);
+      } catch (cause) {
+        // Only on failure: walk the value again to say which fields are wrong.
+        const problems: string[] = [];
+        type.isValid(value, { errorHook: (path) => problems.push(path.join(".")) });
         throw new AiauditError(
           ErrorCodes.ENCODING_INVALID,
-          `value does not match ${name} at ${problems.join(", ")}`,
+          `value does not match ${name} at ${problems.join(", ") || "(value)"}`,
+          { cause },
         );
       }
-      return Buffer.concat([header, type.toBuffer(value)]);
+      return Buffer.concat([header, body]);
     },
     decode(buffer) {
       if (buffer.length < HEADER_BYTES || buffer[0] !== 0xc3 || buffer[1] !== 0x01) {

@@ -207,6 +207,10 @@ export function createKafka(settings: KafkaSettings): KafkaClient {
         transactionalId,
         idempotent: true,
         maxInFlightRequests: 1,
+        // The coordinator answers CONCURRENT_TRANSACTIONS while it still writes the previous
+        // transaction's markers (a few ms). kafkajs's default first retry waits ~300 ms; the Java
+        // client retries this after 20 ms. Short first waits, same overall budget.
+        retry: { initialRetryTime: 20, maxRetryTime: 2000, retries: 10 },
         createPartitioner: Partitioners.DefaultPartitioner,
       });
       try {

@@ -43,6 +43,19 @@ const schema = z.object({
     .max(180)
     .default(7)
     .describe("days of audit log a new connection reads back (GitHub keeps about 180)"),
+  AUDIT_LOG_QUERIES_PER_HOUR: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1750)
+    .default(1750)
+    .describe("audit-log queries per hour for this token and IP (GitHub allows 1,750; lower it when instances share both)"),
+  GITHUB_REQUEST_TIMEOUT_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(30)
+    .describe("seconds before a GitHub request is abandoned (and retried)"),
   POLL_INTERVAL_SECONDS: z.coerce
     .number()
     .int()

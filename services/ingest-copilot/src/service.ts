@@ -49,7 +49,13 @@ export function createService(config: IngestCopilotConfig, deps: ServiceDeps): I
     createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-ingest-copilot`, logger: log });
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
   const pseudonymizer = createPseudonymizer(config.PSEUDONYM_KEY);
-  const github = createGithubClient({ baseUrl: config.GITHUB_API_URL, token: config.githubToken, telemetry: events });
+  const github = createGithubClient({
+    baseUrl: config.GITHUB_API_URL,
+    token: config.githubToken,
+    telemetry: events,
+    timeoutMs: config.GITHUB_REQUEST_TIMEOUT_SECONDS * 1000,
+    auditLogQueriesPerWindow: config.AUDIT_LOG_QUERIES_PER_HOUR,
+  });
   const cursors = new Map<string, StreamCursor>();
   const producers = new Map<string, Promise<TransactionalProducer>>();
   let ready: Promise<void> | undefined;

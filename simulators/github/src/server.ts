@@ -23,7 +23,7 @@ import {
 } from "./auth.ts";
 import { defaultFaultBody, faultKind, faultMatches, RESOURCE_NOT_ACCESSIBLE, type Fault } from "./faults.ts";
 import type { GithubSeat } from "./fixtures.ts";
-import { compilePath, error, type Reply } from "./http.ts";
+import { compilePath, error, notFound, type Reply, type Route, type RouteRequest } from "./http.ts";
 import { routes as allRoutes } from "./routes/index.ts";
 import type {
   AuditEvent,
@@ -104,6 +104,8 @@ export interface GithubSimulator {
 }
 
 const API_VERSIONS = new Set(["2022-11-28", "2026-03-10"]);
+const NO_USER_AGENT =
+  "Request forbidden by administrative rules. Please make sure your request has a User-Agent header";
 const HOUR_MS = 3_600_000;
 
 interface Window {
@@ -193,8 +195,8 @@ export async function startGithubSimulator(options: GithubSimulatorOptions): Pro
     headers: Record<string, string>,
     text?: string,
   ) {
-    record.status = status;
     if (res.destroyed || res.headersSent) return;
+    record.status = status;
     const all: Record<string, string> = {
       "x-github-request-id": record.requestId,
       "x-github-media-type": "github.v3; format=json",
@@ -237,70 +239,60 @@ export async function startGithubSimulator(options: GithubSimulatorOptions): Pro
     return undefined;
   }
 
+  /** Answers a fault's own status (after its delay). */
+  function sendFault(
+    res: ServerResponse,
+    record: RecordedRequest,
+    fault: Fault & { status: number },
+    token: RegisteredToken | undefined,
+    common: Record<string, string>,
+  ) {
+    const headers: Record<string, string> = { "content-type": "application/json; charset=utf-8", ...common };
+    if (fault.resetInSeconds !== undefined) {
+      Object.assign(headers, rateHeaders({ used: limit, endsAt: 0 }), {
+        "x-ratelimit-reset": String(Math.floor(now() / 1000) + fault.resetInSeconds),
+      });
+    }
+    Object.assign(headers, fault.headers);
+    const body = fault.body ?? defaultFaultBody(fault, fault.status, record.requestId, token?.userId);
+    write(res, record, fault.status, headers, JSON.stringify(body));
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse, record: RecordedRequest, url: URL) {
-    const method = record.method;
+    const { method } = record;
     const path = url.pathname;
     const tokenValue = bearer(req.headers.authorization);
     const token = tokenValue === undefined ? undefined : tokens.get(tokenValue);
-    const common: Record<string, string> = {};
-    if (token?.expiresAtMs !== undefined)
-      common["github-authentication-token-expiration"] = expirationHeader(token.expiresAtMs);
+    const headers: Record<string, string> = {};
+    if (token?.expiresAtMs !== undefined) {
+      headers["github-authentication-token-expiration"] = expirationHeader(token.expiresAtMs);
+    }
 
     // 1. Faults.
     const fault = takeFault(method, path, url.search.slice(1));
-    let truncate = false;
     if (fault) {
       record.fault = faultKind(fault);
       if (fault.delayMs) await sleep(fault.delayMs);
-      if (fault.status !== undefined) {
-        const headers: Record<string, string> = {
-          "content-type": "application/json; charset=utf-8",
-          ...common,
-        };
-        if (fault.resetInSeconds !== undefined) {
-          Object.assign(headers, {
-            "x-ratelimit-limit": String(limit),
-            "x-ratelimit-remaining": "0",
-            "x-ratelimit-used": String(limit),
-            "x-ratelimit-reset": String(Math.floor(now() / 1000) + fault.resetInSeconds),
-            "x-ratelimit-resource": "core",
-          });
-        }
-        Object.assign(headers, fault.headers);
-        const body = fault.body ?? defaultFaultBody(fault, fault.status, record.requestId, token?.userId);
-        return write(res, record, fault.status, headers, JSON.stringify(body));
-      }
-      truncate = fault.truncate === true;
+      if (fault.status !== undefined)
+        return sendFault(res, record, { ...fault, status: fault.status }, token, headers);
     }
 
+    // 2. The route, behind authentication and limits unless public.
     const found = findRoute(path);
+    const request = (params: Record<string, string>) => ({
+      params,
+      query: url.searchParams,
+      path,
+      state,
+      requestId: record.requestId,
+    });
     let reply: Reply;
     let window: Window | undefined;
-    const headers: Record<string, string> = { ...common };
-
     if (found?.route.public) {
-      reply =
-        method === "GET"
-          ? await found.route.handle({
-              params: found.params,
-              query: url.searchParams,
-              path,
-              state,
-              requestId: record.requestId,
-            })
-          : error(404, "Not Found");
+      reply = method === "GET" ? await found.route.handle(request(found.params)) : notFound();
     } else {
-      // 2. Request checks and authentication.
       if (!req.headers["user-agent"]) {
-        return sendReply(
-          res,
-          record,
-          error(
-            403,
-            "Request forbidden by administrative rules. Please make sure your request has a User-Agent header",
-          ),
-          headers,
-        );
+        return sendReply(res, record, error(403, NO_USER_AGENT), headers);
       }
       const version = req.headers["x-github-api-version"];
       if (version !== undefined && !API_VERSIONS.has(String(version))) {
@@ -312,87 +304,70 @@ export async function startGithubSimulator(options: GithubSimulatorOptions): Pro
       if (token.scopes) headers["x-oauth-scopes"] = token.scopes.join(", ");
       headers["x-github-api-version-selected"] = String(version ?? "2022-11-28");
 
-      // 3. Primary rate limit.
       window = windowFor(primary, token.token);
       window.used += 1;
       if (window.used > limit) {
         window.used = limit;
-        Object.assign(headers, rateHeaders(window));
         const body = defaultFaultBody(
           { path, kind: "primary-rate-limit" },
           403,
           record.requestId,
           token.userId,
         );
-        return sendReply(res, record, { status: 403, body }, headers);
+        return sendReply(res, record, { status: 403, body }, { ...headers, ...rateHeaders(window) });
       }
-      reply = await route(token, found, method, url, record, headers);
+      reply =
+        found && method === "GET"
+          ? await guarded(found.route, token, record, headers, request(found.params))
+          : notFound();
     }
 
-    // 4. ETag and conditional requests.
-    const { text } = toText(reply);
+    // 3. ETag and conditional requests; truncation.
+    const { text, contentType } = toText(reply);
+    const truncate = fault?.truncate === true && text !== undefined;
     if (method === "GET" && reply.status === 200 && text !== undefined && !truncate) {
       const etag = `W/"${createHash("sha256").update(text).digest("hex").slice(0, 32)}"`;
       headers.etag = etag;
       if (etagMatches(record.ifNoneMatch, etag)) {
-        // A 304 does not count against the primary rate limit.
-        if (window) window.used -= 1;
+        if (window) window.used -= 1; // a 304 does not count against the primary rate limit
         if (window) Object.assign(headers, rateHeaders(window));
         return write(res, record, 304, { ...headers, ...reply.headers });
       }
     }
     if (window) Object.assign(headers, rateHeaders(window));
-    if (truncate && text !== undefined) {
-      const { contentType } = toText(reply);
-      return write(
-        res,
-        record,
-        reply.status,
-        { ...(contentType ? { "content-type": contentType } : {}), ...headers, ...reply.headers },
-        text.slice(0, Math.floor(text.length / 2)),
-      );
+    if (truncate) {
+      reply = { ...reply, text: text.slice(0, Math.floor(text.length / 2)) };
+      if (contentType) reply.contentType = contentType;
     }
     return sendReply(res, record, reply, headers);
   }
 
-  async function route(
+  /** Scope check and the route's own query limit, then the handler. */
+  async function guarded(
+    route: Route,
     token: RegisteredToken,
-    found: ReturnType<typeof findRoute>,
-    method: string,
-    url: URL,
     record: RecordedRequest,
     headers: Record<string, string>,
+    request: RouteRequest,
   ): Promise<Reply> {
-    if (!found || method !== "GET") return error(404, "Not Found");
-    const { route: r, params } = found;
-    if (r.scopes) headers["x-accepted-oauth-scopes"] = r.scopes.join(", ");
-    if (!hasScope(token, r.scopes)) {
+    if (route.scopes) headers["x-accepted-oauth-scopes"] = route.scopes.join(", ");
+    if (!hasScope(token, route.scopes)) {
       return error(403, RESOURCE_NOT_ACCESSIBLE, {
-        "x-accepted-github-permissions": r.permissions ?? "",
+        "x-accepted-github-permissions": route.permissions ?? "",
         "x-oauth-scopes": (token.scopes ?? []).join(", "),
       });
     }
-    if (r.queryLimitBucket) {
-      const w = windowFor(buckets, `${token.token}\u0000${r.queryLimitBucket}`);
+    if (route.queryLimitBucket) {
+      const w = windowFor(buckets, `${token.token}\u0000${route.queryLimitBucket}`);
       w.used += 1;
       if (w.used > auditLogLimit) {
         const retryAfter = Math.max(1, Math.ceil((w.endsAt - now()) / 1000));
-        const body = defaultFaultBody(
-          { path: url.pathname, kind: "secondary-rate-limit" },
-          403,
-          record.requestId,
-          token.userId,
-        );
+        const kind = { path: request.path, kind: "secondary-rate-limit" } as const;
+        const body = defaultFaultBody(kind, 403, record.requestId, token.userId);
         return { status: 403, body, headers: { "retry-after": String(retryAfter) } };
       }
     }
-    return r.handle({
-      params,
-      query: url.searchParams,
-      path: url.pathname,
-      state,
-      requestId: record.requestId,
-    });
+    return route.handle(request);
   }
 
   const server = createServer((req, res) => {

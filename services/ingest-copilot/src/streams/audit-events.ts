@@ -67,7 +67,15 @@ export function createAuditStream(settings: AuditStreamSettings, deps: AuditStre
       sinceMs: state.highWaterMs - settings.overlapMs,
       perPage: settings.perPage,
     });
-    for await (const page of pages) {
+    // Fetch the next page while this one is published: the HTTP round trip and the Kafka
+    // transaction overlap. Nothing is committed ahead: the cursor moves only with its page.
+    let next = pages.next();
+    for (;;) {
+      const current = await next;
+      if (current.done) break;
+      next = pages.next();
+      next.catch(() => undefined); // a failure surfaces when the loop awaits it
+      const page = current.value;
       result.pages += 1;
       const events: CopilotAuditEvent[] = [];
       const rejected = [];
