@@ -187,6 +187,20 @@ describe("Copilot seat slice", () => {
     assert.ok(!letter.value.toString("utf8").includes("acme-broken"));
   });
 
+  it("an unchanged seat list confirms the current snapshot and carries the daily count", async () => {
+    const current = await currentSeats();
+    const unchanged = await ingest.pollSeats();
+    assert.equal(unchanged.unchanged, true);
+    assert.equal(unchanged.snapshotId, current[0]?.snapshot_id);
+    await waitFor("the daily row of the confirmed snapshot", async () => {
+      const [row] = await ch.rows<{ seats: number; snapshot_id: string }>(
+        `SELECT seats, snapshot_id FROM ${ch.table("copilot_daily_seats")} FINAL WHERE tenant = 'tenant-a' AND org = 'acme'`,
+      );
+      return row?.snapshot_id === unchanged.snapshotId && row.seats === current.length ? true : undefined;
+    });
+    assert.equal((await currentSeats()).length, current.length);
+  });
+
   it("logins appear nowhere: not in any Kafka record, ClickHouse table or log line", async () => {
     const haystacks: string[] = [];
     for (const topic of Object.values(topics)) {
