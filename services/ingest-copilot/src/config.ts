@@ -1,7 +1,8 @@
 /**
  * Settings of ingest-copilot, from the environment, parsed once by `loadConfig` (CONVENTIONS.md §2).
- * The Foundation slice polls one organization named here; connections published on the
- * connections topic replace GITHUB_ORG and GITHUB_TOKEN with the `connect` command.
+ * One instance serves one tenant (its pseudonym key is the tenant's). It polls the connections
+ * `aiaudit connect copilot` published for the tenant (needs SECRETS_KEY to open their tokens),
+ * and, optionally, one organization configured here (GITHUB_ORG with a token).
  */
 import { readFileSync } from "node:fs";
 import { z } from "zod";
@@ -15,7 +16,14 @@ const schema = z.object({
     .string()
     .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "lower-case letters, digits and dashes")
     .describe("tenant (customer) id the data belongs to"),
-  GITHUB_ORG: z.string().min(1).describe("GitHub organization whose Copilot seats are read"),
+  GITHUB_ORG: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("an organization to poll without `aiaudit connect` (with GITHUB_TOKEN_FILE or GITHUB_TOKEN)"),
+  SECRETS_KEY: key32
+    .optional()
+    .describe("32-byte key that opens the tokens sealed by `aiaudit connect` (hex or base64)"),
   GITHUB_TOKEN_FILE: z
     .string()
     .optional()
@@ -65,8 +73,8 @@ const schema = z.object({
 });
 
 export type IngestCopilotConfig = Omit<z.infer<typeof schema>, "GITHUB_TOKEN" | "GITHUB_TOKEN_FILE"> & {
-  /** The token itself; never logged (the logger redacts `token`). */
-  githubToken: string;
+  /** The token of GITHUB_ORG; never logged (the logger redacts `token`). */
+  githubToken: string | undefined;
 };
 
 export function loadConfig(env: Env): IngestCopilotConfig {
@@ -83,11 +91,17 @@ export function loadConfig(env: Env): IngestCopilotConfig {
       );
     }
   }
-  if (!token) {
-    throw new AiauditError(
-      ErrorCodes.CONFIG_INVALID,
-      "invalid configuration, the service cannot start:\n  - GITHUB_TOKEN_FILE or GITHUB_TOKEN must be set: the service has no GitHub token",
+  const problems: string[] = [];
+  if (config.GITHUB_ORG !== undefined && !token) {
+    problems.push("GITHUB_TOKEN_FILE or GITHUB_TOKEN must be set with GITHUB_ORG: the organization has no token");
+  }
+  if (config.GITHUB_ORG === undefined && config.SECRETS_KEY === undefined) {
+    problems.push(
+      "SECRETS_KEY (to poll the connections made with `aiaudit connect`) or GITHUB_ORG with a token must be set: there is nothing to poll",
     );
+  }
+  if (problems.length > 0) {
+    throw new AiauditError(ErrorCodes.CONFIG_INVALID, `invalid configuration:\n  - ${problems.join("\n  - ")}`);
   }
   return { ...config, githubToken: token };
 }

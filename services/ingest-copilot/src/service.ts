@@ -1,23 +1,27 @@
 /**
- * ingest-copilot wiring (CONVENTIONS.md §1): per stream a GitHub source, a transform and a Kafka
- * transaction sink, on one schedule. Streams are isolated: each has its own producer
- * (`transactionalId` per tenant/org/stream, so a second instance fences the first) and its own
- * queue, and one failing never delays another. Cursors are read back from the cursors topic
- * before the first poll, so a restart resumes where the last committed transaction left off.
+ * ingest-copilot wiring (CONVENTIONS.md §1). One instance serves one tenant: it polls the
+ * tenant's connections (from the compacted connections topic, tokens opened with SECRETS_KEY)
+ * and the organization configured by GITHUB_ORG, if any. Each connection is polled at once when
+ * it appears, then every POLL_INTERVAL_SECONDS; connections are isolated from each other. A
+ * connection whose token GitHub rejects (401) is marked BROKEN on the topic, with the message a
+ * person acts on, and is not polled until it is connected again. Cursors are read back from the
+ * cursors topic before the first poll, so a restart resumes where the last commit left off.
  */
-import { topicNames, topicSpecs, type StreamCursor } from "@aiaudit/contracts";
-import { createPseudonymizer } from "@aiaudit/crypto";
-import { isAiauditError } from "@aiaudit/errors";
-import { createKafka, type KafkaClient, type TransactionalProducer } from "@aiaudit/kafka";
+import { randomUUID } from "node:crypto";
+import { codecs, topicNames, topicSpecs, type ConnectionRecord, type StreamCursor } from "@aiaudit/contracts";
+import { createPseudonymizer, openSecret } from "@aiaudit/crypto";
+import { describeError } from "@aiaudit/errors";
+import { createKafka, type IncomingBatch, type KafkaClient, type RunningConsumer, type TransactionalProducer } from "@aiaudit/kafka";
 import type { Logger } from "@aiaudit/logger";
 import type { IngestCopilotConfig } from "./config.ts";
+import { githubConnectionId, sealContext } from "./connect/connection.ts";
+import { createConnectionPoller, type ConnectionPoller, type ConnectionSpec } from "./connection-poller.ts";
 import { loadCursors } from "./source/cursors.ts";
-import { createGithubClient } from "./source/github-client.ts";
-import { createAuditStream, type AuditPollResult } from "./streams/audit-events.ts";
-import { createSeatStream, type SeatPollResult } from "./streams/seats.ts";
+import type { AuditPollResult } from "./streams/audit-events.ts";
+import type { SeatPollResult } from "./streams/seats.ts";
 import { telemetry } from "./telemetry.ts";
 
-export type { AuditPollResult, SeatPollResult };
+export type { AuditPollResult, SeatPollResult, ConnectionPoller };
 
 export interface ServiceDeps {
   logger: Logger;
@@ -26,53 +30,37 @@ export interface ServiceDeps {
 }
 
 export interface IngestCopilotService {
-  /** Creates the topics, polls every stream now, then every POLL_INTERVAL_SECONDS. */
+  /** Creates the topics, follows the connections topic, polls every connection now and on schedule. */
   start(): Promise<void>;
   stop(): Promise<void>;
-  /** Takes and publishes one seat snapshot now (after any seat poll in flight). */
+  /** The poller of a connection, by id (e.g. github-org-acme), while it is polled. */
+  connection(connectionId: string): ConnectionPoller | undefined;
+  /** GITHUB_ORG's seat snapshot now (after any seat poll in flight). */
   pollSeats(): Promise<SeatPollResult>;
-  /** Publishes the Copilot audit events (phrase action:copilot) not yet published. */
+  /** GITHUB_ORG's Copilot audit events (action:copilot) not yet published. */
   pollAuditEvents(): Promise<AuditPollResult>;
-  /** Publishes the events of Copilot agents (phrase actor:Copilot) not yet published. */
+  /** GITHUB_ORG's agent events (actor:Copilot) not yet published. */
   pollAgentEvents(): Promise<AuditPollResult>;
 }
 
-const isCopilotAction = (action: string) => action === "copilot" || action.startsWith("copilot.");
-
 export function createService(config: IngestCopilotConfig, deps: ServiceDeps): IngestCopilotService {
-  const org = config.GITHUB_ORG;
   const tenant = config.TENANT_ID;
-  const log = deps.logger.child({ component: "ingest-copilot", tenant, org });
+  const log = deps.logger.child({ component: "ingest-copilot", tenant });
   const events = telemetry(log);
   const kafka =
     deps.kafka ??
     createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-ingest-copilot`, logger: log });
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
-  const pseudonymizer = createPseudonymizer(config.PSEUDONYM_KEY);
-  const github = createGithubClient({
-    baseUrl: config.GITHUB_API_URL,
-    token: config.githubToken,
-    telemetry: events,
-    timeoutMs: config.GITHUB_REQUEST_TIMEOUT_SECONDS * 1000,
-    auditLogQueriesPerWindow: config.AUDIT_LOG_QUERIES_PER_HOUR,
-  });
   const cursors = new Map<string, StreamCursor>();
-  const producers = new Map<string, Promise<TransactionalProducer>>();
+  const pollers = new Map<string, ConnectionPoller>();
+  /** Connections from the topic, by id: the newest record of each. */
+  const records = new Map<string, ConnectionRecord>();
   let ready: Promise<void> | undefined;
+  let started = false;
   let timer: NodeJS.Timeout | undefined;
+  let watcher: RunningConsumer | undefined;
+  let statusProducer: Promise<TransactionalProducer> | undefined;
 
-  function producerFor(stream: string) {
-    return () => {
-      let producer = producers.get(stream);
-      if (!producer) {
-        producer = kafka.transactionalProducer(`${config.KAFKA_TOPIC_PREFIX}.ingest-copilot.${tenant}.${org}.${stream}`);
-        producers.set(stream, producer);
-      }
-      return producer;
-    };
-  }
-
-  /** Topics exist and cursors are loaded before the first poll of any stream. */
   function init(): Promise<void> {
     ready ??= (async () => {
       await kafka.ensureTopics(topicSpecs(config.KAFKA_TOPIC_PREFIX));
@@ -81,67 +69,124 @@ export function createService(config: IngestCopilotConfig, deps: ServiceDeps): I
     return ready;
   }
 
-  const common = { github, topics, pseudonymizer, telemetry: events, cursors };
-  const audit = {
-    tenant,
-    slug: org,
-    scope: "ORGANIZATION" as const,
-    perPage: config.AUDIT_PER_PAGE,
-    overlapMs: config.AUDIT_OVERLAP_MINUTES * 60_000,
-    initialLookbackMs: config.AUDIT_INITIAL_LOOKBACK_DAYS * 86_400_000,
+  const pollerDeps = {
+    config,
+    kafka,
+    topics,
+    pseudonymizer: createPseudonymizer(config.PSEUDONYM_KEY),
+    cursors,
+    telemetry: events,
+    ready: init,
+    onBroken: (spec: ConnectionSpec, message: string) => void markBroken(spec.connectionId, message),
   };
-  const streams = {
-    "copilot.seats": createSeatStream(
-      tenant,
-      { scope: "ORGANIZATION", slug: org, perPage: config.SEATS_PER_PAGE },
-      { ...common, producer: producerFor("copilot.seats") },
-    ),
-    "copilot.audit-events": createAuditStream(
-      { ...audit, stream: "copilot.audit-events", phrase: "action:copilot" },
-      { ...common, producer: producerFor("copilot.audit-events") },
-    ),
-    // Agent actions outside copilot.* (pull requests, pushes…); copilot.* ones come with the stream above.
-    "copilot.agent-events": createAuditStream(
-      { ...audit, stream: "copilot.agent-events", phrase: "actor:Copilot", skip: (e) => isCopilotAction(e.action) },
-      { ...common, producer: producerFor("copilot.agent-events") },
-    ),
-  };
-  type StreamName = keyof typeof streams;
 
-  // One queue per stream: a producer has at most one open transaction, and streams never wait on each other.
-  const queues = new Map<StreamName, Promise<unknown>>();
-  function run<T>(stream: StreamName, poll: () => Promise<T>): Promise<T> {
-    const result = (queues.get(stream) ?? Promise.resolve()).then(async () => {
-      await init();
-      return poll();
-    });
-    queues.set(stream, result.catch(() => undefined));
-    return result;
+  function replacePoller(connectionId: string, spec: ConnectionSpec | undefined): void {
+    const old = pollers.get(connectionId);
+    pollers.delete(connectionId);
+    if (old) void old.stop();
+    if (!spec) return;
+    const poller = createConnectionPoller(spec, pollerDeps);
+    pollers.set(connectionId, poller);
+    if (started) void poller.pollAll();
   }
 
-  function tick() {
-    for (const name of Object.keys(streams) as StreamName[]) {
-      run(name, streams[name] as () => Promise<unknown>).catch((err: unknown) => {
-        events.pollFailed({ org, stream: name, err, retryable: isAiauditError(err) ? err.retryable : true });
-      });
+  async function markBroken(connectionId: string, message: string): Promise<void> {
+    events.connectionBroken({ connection: connectionId, message });
+    replacePoller(connectionId, undefined);
+    const record = records.get(connectionId);
+    if (!record) return;
+    statusProducer ??= kafka.transactionalProducer(`${config.KAFKA_TOPIC_PREFIX}.ingest-copilot.${tenant}.connections`);
+    const broken: ConnectionRecord = { ...record, status: "BROKEN", status_message: message, updated_at: Date.now() };
+    await (await statusProducer)
+      .transaction((tx) =>
+        tx.send([{ topic: topics.connections, key: `${tenant}/${connectionId}`, value: codecs.connection.encode(broken) }]),
+      )
+      .catch((err: unknown) => log.error({ err, connection: connectionId }, "could not record the BROKEN status"));
+  }
+
+  function applyConnection(key: string, value: Buffer | null): void {
+    const [keyTenant, connectionId] = key.split("/");
+    if (keyTenant !== tenant || !connectionId) return;
+    if (value === null) {
+      records.delete(connectionId);
+      replacePoller(connectionId, undefined);
+      events.connectionRemoved({ connection: connectionId });
+      return;
     }
+    const record = codecs.connection.decode(value);
+    if (record.vendor !== "GITHUB") return;
+    const previous = records.get(connectionId);
+    records.set(connectionId, record);
+    events.connectionChanged({ connection: connectionId, status: record.status });
+    if (record.status !== "ACTIVE") return replacePoller(connectionId, undefined);
+    // The same credential again (e.g. this service's own status write): nothing to restart.
+    if (previous?.status === "ACTIVE" && previous.sealed_token.nonce === record.sealed_token.nonce && pollers.has(connectionId)) return;
+    if (!config.SECRETS_KEY) return;
+    let token: string;
+    try {
+      token = openSecret(config.SECRETS_KEY, record.sealed_token, sealContext(tenant, connectionId));
+    } catch (err) {
+      void markBroken(connectionId, `the token cannot be opened with SECRETS_KEY (${describeError(err)}): connect again`);
+      return;
+    }
+    replacePoller(connectionId, {
+      tenant,
+      connectionId,
+      kind: record.kind,
+      slug: record.slug,
+      baseUrl: record.base_url,
+      token,
+    });
+  }
+
+  if (config.GITHUB_ORG !== undefined && config.githubToken !== undefined) {
+    const connectionId = githubConnectionId("ORGANIZATION", config.GITHUB_ORG);
+    replacePoller(connectionId, {
+      tenant,
+      connectionId,
+      kind: "ORGANIZATION",
+      slug: config.GITHUB_ORG,
+      baseUrl: config.GITHUB_API_URL,
+      token: config.githubToken,
+    });
+  }
+  const staticId = config.GITHUB_ORG === undefined ? undefined : githubConnectionId("ORGANIZATION", config.GITHUB_ORG);
+  function staticPoller(): ConnectionPoller {
+    const poller = staticId === undefined ? undefined : pollers.get(staticId);
+    if (!poller) throw new Error("GITHUB_ORG is not configured, or its connection is broken");
+    return poller;
   }
 
   return {
     async start() {
       await init();
-      tick();
-      timer = setInterval(tick, config.POLL_INTERVAL_SECONDS * 1000);
+      started = true;
+      for (const poller of pollers.values()) void poller.pollAll();
+      if (config.SECRETS_KEY) {
+        watcher = await kafka.runConsumer({
+          // A group of its own each start: every instance reads every connection from the beginning.
+          groupId: `${config.KAFKA_TOPIC_PREFIX}.ingest-copilot.${tenant}.connections.${randomUUID()}`,
+          topics: [topics.connections],
+          handleBatch: (batch: IncomingBatch) => {
+            for (const record of batch.records) if (record.key) applyConnection(record.key, record.value);
+            return Promise.resolve();
+          },
+        });
+      }
+      timer = setInterval(() => {
+        for (const poller of pollers.values()) void poller.pollAll();
+      }, config.POLL_INTERVAL_SECONDS * 1000);
     },
     async stop() {
       if (timer) clearInterval(timer);
-      await Promise.all(queues.values());
-      const pending = [...producers.values()];
-      producers.clear();
-      await Promise.all(pending.map((p) => p.then((producer) => producer.disconnect()).catch(() => undefined)));
+      started = false;
+      await watcher?.stop();
+      await Promise.all([...pollers.values()].map((p) => p.stop()));
+      await statusProducer?.then((p) => p.disconnect()).catch(() => undefined);
     },
-    pollSeats: () => run("copilot.seats", streams["copilot.seats"]),
-    pollAuditEvents: () => run("copilot.audit-events", streams["copilot.audit-events"]),
-    pollAgentEvents: () => run("copilot.agent-events", streams["copilot.agent-events"]),
+    connection: (connectionId) => pollers.get(connectionId),
+    pollSeats: () => staticPoller().pollSeats(),
+    pollAuditEvents: () => staticPoller().pollAuditEvents(),
+    pollAgentEvents: () => staticPoller().pollAgentEvents(),
   };
 }

@@ -23,8 +23,20 @@ export function telemetry(log: Logger) {
     }) {
       log.info({ event: "stream_polled", ...fields }, "stream polled");
     },
-    pollFailed(fields: { org: string; stream: string; err: unknown; retryable: boolean }) {
-      log.error({ event: "poll_failed", ...fields }, "poll failed, nothing was published for it");
+    pollFailed(fields: { connection: string; stream: string; err: unknown; retryable: boolean }) {
+      log.error({ event: "poll_failed", ...fields }, "poll failed; what it had not committed is read again next time");
+    },
+    connectionBroken(fields: { connection: string; message: string }) {
+      log.error({ event: "connection_broken", ...fields }, "connection broken, not polled until it is connected again");
+    },
+    connectionChanged(fields: { connection: string; status: string }) {
+      log.info({ event: "connection_changed", ...fields }, "connection added or changed");
+    },
+    connectionRemoved(fields: { connection: string }) {
+      log.info({ event: "connection_removed", ...fields }, "connection removed");
+    },
+    tokenExpiring(fields: { connection: string; expiresAt: string }) {
+      log.warn({ event: "token_expiring", ...fields }, "the GitHub token expires within 7 days: connect again with a new one");
     },
     rateLimited(fields: { method: string; url: string; retryAfterSeconds: number; kind: "primary" | "secondary" }) {
       log.warn({ event: "rate_limited", ...fields }, "GitHub rate limit hit, waiting");

@@ -7,6 +7,7 @@
  */
 import { Octokit } from "@octokit/rest";
 import { RequestError } from "@octokit/request-error";
+import { parseTokenExpiration } from "../source/github-client.ts";
 
 export interface ProbeTarget {
   baseUrl: string;
@@ -19,7 +20,7 @@ export type ProbeResult =
   | { ok: true; scopes: string[]; expiresAt: number | null; warnings: string[] }
   | { ok: false; status: number; message: string };
 
-interface Check {
+export interface Check {
   route: string;
   params: Record<string, unknown>;
   /** What the endpoint is for, in the message. */
@@ -105,7 +106,7 @@ export async function probeGithub(target: ProbeTarget): Promise<ProbeResult> {
       const granted = header(headers, "x-oauth-scopes");
       if (granted) scopes = granted.split(",").map((s) => s.trim()).filter(Boolean);
       const expiry = header(headers, "github-authentication-token-expiration");
-      if (expiry) expiresAt = Date.parse(expiry.replace(" UTC", "Z").replace(" ", "T"));
+      if (expiry) expiresAt = parseTokenExpiration(expiry);
     } catch (err) {
       return { ok: false, ...explain(err, target, check) };
     }

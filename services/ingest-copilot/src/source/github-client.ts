@@ -29,6 +29,13 @@ export interface GithubClientSettings {
   auditLogWindowMs?: number;
   /** Milliseconds per second of `retry-after` (tests shorten it). @default 1000 */
   retryAfterBaseValue?: number;
+  /** Called with the token's expiry whenever GitHub reports it (github-authentication-token-expiration). */
+  onTokenExpiration?: (expiresAt: number) => void;
+}
+
+/** GitHub's `2026-12-01 10:00:00 UTC` (sometimes with a numeric offset) as epoch ms. */
+export function parseTokenExpiration(value: string): number {
+  return Date.parse(value.replace(" UTC", "Z").replace(" ", "T").replace(/ ([+-]\d{4})$/, "$1"));
 }
 
 /** Waits as long as needed to keep at most `limit` calls in any `windowMs`. */
@@ -78,5 +85,12 @@ export function createGithubClient(settings: GithubClientSettings): GithubClient
   github.hook.before("request", async (options) => {
     if (options.url.includes("/audit-log")) await auditLogSlot();
   });
+  const { onTokenExpiration } = settings;
+  if (onTokenExpiration) {
+    github.hook.after("request", (response) => {
+      const expiry = response.headers["github-authentication-token-expiration"];
+      if (typeof expiry === "string") onTokenExpiration(parseTokenExpiration(expiry));
+    });
+  }
   return github;
 }

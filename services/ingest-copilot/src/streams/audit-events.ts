@@ -16,6 +16,8 @@ import { toAuditEvent } from "../transforms/audit-event.ts";
 
 export interface AuditStreamSettings {
   tenant: string;
+  /** Connection id: scopes the cursor (an org and an enterprise may share a slug). */
+  connectionId: string;
   slug: string;
   scope: "ORGANIZATION" | "ENTERPRISE";
   /** Cursor name, e.g. copilot.audit-events. */
@@ -50,7 +52,7 @@ export interface AuditPollResult {
 
 export function createAuditStream(settings: AuditStreamSettings, deps: AuditStreamDeps) {
   const now = deps.now ?? Date.now;
-  const key = cursorKey(settings.tenant, settings.slug, settings.stream);
+  const key = cursorKey(settings.tenant, settings.connectionId, settings.stream);
 
   return async function pollAuditEvents(): Promise<AuditPollResult> {
     const started = now();
@@ -109,7 +111,7 @@ export function createAuditStream(settings: AuditStreamSettings, deps: AuditStre
       }
       const cursor: StreamCursor = {
         tenant: settings.tenant,
-        connection: settings.slug,
+        connection: settings.connectionId,
         stream: settings.stream,
         cursor: JSON.stringify(state),
         last_snapshot_id: null,

@@ -40,9 +40,9 @@ interface SeatCursorState {
   totalSeats: number;
 }
 
-export function createSeatStream(tenant: string, source: SeatSource, deps: SeatStreamDeps) {
+export function createSeatStream(tenant: string, connectionId: string, source: SeatSource, deps: SeatStreamDeps) {
   const now = deps.now ?? Date.now;
-  const key = cursorKey(tenant, source.slug, SEATS_STREAM);
+  const key = cursorKey(tenant, connectionId, SEATS_STREAM);
 
   return async function pollSeats(): Promise<SeatPollResult> {
     const started = now();
@@ -82,7 +82,7 @@ export function createSeatStream(tenant: string, source: SeatSource, deps: SeatS
     const nextState: SeatCursorState = { etags: listing.etags, rowCount: seats.length, totalSeats: listing.totalSeats };
     const cursor: StreamCursor = {
       tenant,
-      connection: source.slug,
+      connection: connectionId,
       stream: SEATS_STREAM,
       cursor: JSON.stringify(nextState),
       last_snapshot_id: snapshotId,

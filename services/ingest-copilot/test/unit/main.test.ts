@@ -15,15 +15,20 @@ describe("ingest-copilot main", () => {
   it("stops at start with exit 1 and names every missing variable", () => {
     const result = run({});
     assert.equal(result.status, 1);
-    for (const variable of ["TENANT_ID", "GITHUB_ORG", "PSEUDONYM_KEY"])
+    for (const variable of ["TENANT_ID", "PSEUDONYM_KEY"])
       assert.match(result.stdout, new RegExp(variable));
     assert.doesNotMatch(result.stdout, /at .*\.ts:\d+/, "a stack trace reached the operator");
+  });
+  it("says when there is nothing to poll", () => {
+    const result = run({ TENANT_ID: "t", PSEUDONYM_KEY: "cd".repeat(32) });
+    assert.equal(result.status, 1);
+    assert.match(result.stdout, /SECRETS_KEY .* or GITHUB_ORG with a token must be set/);
   });
   it("names a missing token without echoing other settings' secrets", () => {
     const key = "ab".repeat(32);
     const result = run({ TENANT_ID: "t", GITHUB_ORG: "acme", PSEUDONYM_KEY: key });
     assert.equal(result.status, 1);
-    assert.match(result.stdout, /GITHUB_TOKEN_FILE or GITHUB_TOKEN must be set/);
+    assert.match(result.stdout, /GITHUB_TOKEN_FILE or GITHUB_TOKEN must be set with GITHUB_ORG/);
     assert.ok(!result.stdout.includes(key));
   });
 });
