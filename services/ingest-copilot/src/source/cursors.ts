@@ -18,15 +18,15 @@ export async function loadCursors(kafka: KafkaClient, topic: string): Promise<Ma
   return cursors;
 }
 
-/** Audit-log stream position: the newest event time seen, and the ids seen inside the overlap window. */
-export interface AuditCursor {
+/** Position of a time-ordered stream: the newest record time seen, and the ids seen inside the overlap window. */
+export interface WindowCursor {
   highWaterMs: number;
   /** event id → its timestamp, for ids with timestamp ≥ highWaterMs − overlap. */
   seen: Record<string, number>;
 }
 
-export function parseAuditCursor(cursor: StreamCursor | undefined): AuditCursor | undefined {
+export function parseWindowCursor(cursor: StreamCursor | undefined): WindowCursor | undefined {
   if (!cursor?.cursor) return undefined;
-  const parsed = JSON.parse(cursor.cursor) as AuditCursor;
+  const parsed = JSON.parse(cursor.cursor) as WindowCursor;
   return { highWaterMs: parsed.highWaterMs, seen: parsed.seen };
 }
