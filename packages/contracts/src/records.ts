@@ -77,7 +77,29 @@ export interface ConnectionRecord {
   updated_at: number;
 }
 
+export interface CopilotUsageRecord {
+  record_id: string;
+  tenant: string;
+  enterprise: string;
+  type: string;
+  user_pseudonym: string | null;
+  enterprise_id: number | null;
+  github_request_id: string | null;
+  endpoint: string | null;
+  created_at: number;
+  truncated: boolean;
+  model: string | null;
+  tool_names: string[];
+  body_hmac: string;
+  body_length: number;
+  body_digest_json: string;
+  body: string | null;
+  pseudonym_key_id: string;
+  ingested_at: number;
+}
+
 export const codecs = {
+  copilotUsageRecord: createCodec<CopilotUsageRecord>(loadSchema("copilot-usage-record.avsc")),
   connection: createCodec<ConnectionRecord>(loadSchema("connection.avsc")),
   copilotAuditEvent: createCodec<CopilotAuditEvent>(loadSchema("copilot-audit-event.avsc")),
   copilotSeatSnapshot: createCodec<CopilotSeatSnapshotRecord>(loadSchema("copilot-seat-snapshot.avsc")),

@@ -14,6 +14,7 @@ export function topicNames(prefix: string) {
   return {
     copilotSeats: `${prefix}.copilot.seats.v1`,
     copilotAuditEvents: `${prefix}.copilot.audit-events.v1`,
+    copilotUsageRecords: `${prefix}.copilot.usage-records.v1`,
     cursors: `${prefix}.control.cursors.v1`,
     connections: `${prefix}.control.connections.v1`,
     dlq: `${prefix}.dlq.v1`,
@@ -27,6 +28,7 @@ export function topicSpecs(prefix: string): TopicSpec[] {
   return [
     { name: t.copilotSeats, compacted: false, partitions: 3 },
     { name: t.copilotAuditEvents, compacted: false, partitions: 3 },
+    { name: t.copilotUsageRecords, compacted: false, partitions: 3 },
     { name: t.cursors, compacted: true, partitions: 1 },
     { name: t.connections, compacted: true, partitions: 1 },
     { name: t.dlq, compacted: false, partitions: 1 },

@@ -16,6 +16,8 @@ export interface Pseudonymizer {
   readonly keyId: string;
   /** 64 hex characters. */
   pseudonym(identity: string): string;
+  /** HMAC-SHA256 of `text` as it is (no normalization), hex: keyed digests of content. */
+  mac(text: string): string;
 }
 
 export function createPseudonymizer(key: Buffer): Pseudonymizer {
@@ -24,6 +26,7 @@ export function createPseudonymizer(key: Buffer): Pseudonymizer {
   return {
     keyId: keyId(secret),
     pseudonym: (identity) => createHmac("sha256", secret).update(normalizeIdentity(identity)).digest("hex"),
+    mac: (text) => createHmac("sha256", secret).update(text, "utf8").digest("hex"),
   };
 }
 

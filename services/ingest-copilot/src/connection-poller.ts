@@ -14,6 +14,7 @@ import { explain } from "./connect/probe.ts";
 import { createGithubClient } from "./source/github-client.ts";
 import { createAuditStream, type AuditPollResult } from "./streams/audit-events.ts";
 import { createSeatStream, type SeatPollResult } from "./streams/seats.ts";
+import { createUsageRecordStream } from "./streams/usage-records.ts";
 import type { Telemetry } from "./telemetry.ts";
 
 export interface ConnectionSpec {
@@ -23,6 +24,8 @@ export interface ConnectionSpec {
   slug: string;
   baseUrl: string;
   token: string;
+  /** Keep prompts and responses of usage records (a per-tenant choice); else keyed hashes only. */
+  keepUsageContent: boolean;
 }
 
 export interface PollerDeps {
@@ -38,13 +41,15 @@ export interface PollerDeps {
   onBroken: (spec: ConnectionSpec, message: string) => void;
 }
 
-export type StreamName = "copilot.seats" | "copilot.audit-events" | "copilot.agent-events";
+export type StreamName = "copilot.seats" | "copilot.audit-events" | "copilot.agent-events" | "copilot.usage-records";
 
 export interface ConnectionPoller {
   readonly spec: ConnectionSpec;
   pollSeats(): Promise<SeatPollResult>;
   pollAuditEvents(): Promise<AuditPollResult>;
   pollAgentEvents(): Promise<AuditPollResult>;
+  /** Enterprise connections only. */
+  pollUsageRecords(): Promise<AuditPollResult>;
   /** Polls every stream, concurrently; failures are reported, not thrown. */
   pollAll(): Promise<void>;
   stop(): Promise<void>;
@@ -91,23 +96,40 @@ export function createConnectionPoller(spec: ConnectionSpec, deps: PollerDeps): 
     overlapMs: config.AUDIT_OVERLAP_MINUTES * 60_000,
     initialLookbackMs: config.AUDIT_INITIAL_LOOKBACK_DAYS * 86_400_000,
   };
-  const streams = {
-    "copilot.seats": createSeatStream(
-      spec.tenant,
-      spec.connectionId,
-      { scope: spec.kind, slug: spec.slug, perPage: config.SEATS_PER_PAGE },
-      { ...common, producer: producerFor("copilot.seats") },
-    ),
-    "copilot.audit-events": createAuditStream(
-      { ...audit, stream: "copilot.audit-events", phrase: "action:copilot" },
-      { ...common, producer: producerFor("copilot.audit-events") },
-    ),
-    // Agent actions outside copilot.* (pull requests, pushes…); copilot.* ones come with the stream above.
-    "copilot.agent-events": createAuditStream(
-      { ...audit, stream: "copilot.agent-events", phrase: "actor:Copilot", skip: (e) => isCopilotAction(e.action) },
-      { ...common, producer: producerFor("copilot.agent-events") },
-    ),
-  };
+  const seats = createSeatStream(
+    spec.tenant,
+    spec.connectionId,
+    { scope: spec.kind, slug: spec.slug, perPage: config.SEATS_PER_PAGE },
+    { ...common, producer: producerFor("copilot.seats") },
+  );
+  const auditEvents = createAuditStream(
+    { ...audit, stream: "copilot.audit-events", phrase: "action:copilot" },
+    { ...common, producer: producerFor("copilot.audit-events") },
+  );
+  // Agent actions outside copilot.* (pull requests, pushes…); copilot.* ones come with the stream above.
+  const agentEvents = createAuditStream(
+    { ...audit, stream: "copilot.agent-events", phrase: "actor:Copilot", skip: (e) => isCopilotAction(e.action) },
+    { ...common, producer: producerFor("copilot.agent-events") },
+  );
+  const usageRecords =
+    spec.kind === "ENTERPRISE"
+      ? createUsageRecordStream(
+          {
+            tenant: spec.tenant,
+            connectionId: spec.connectionId,
+            enterprise: spec.slug,
+            keepContent: spec.keepUsageContent,
+            overlapMs: config.AUDIT_OVERLAP_MINUTES * 60_000,
+          },
+          { ...common, producer: producerFor("copilot.usage-records") },
+        )
+      : undefined;
+  const streams = new Map<StreamName, () => Promise<unknown>>([
+    ["copilot.seats", seats],
+    ["copilot.audit-events", auditEvents],
+    ["copilot.agent-events", agentEvents],
+    ...(usageRecords ? [["copilot.usage-records", usageRecords] as const] : []),
+  ]);
 
   const queues = new Map<StreamName, Promise<unknown>>();
   function run<T>(stream: StreamName, poll: () => Promise<T>): Promise<T> {
@@ -121,8 +143,8 @@ export function createConnectionPoller(spec: ConnectionSpec, deps: PollerDeps): 
 
   async function pollAll(): Promise<void> {
     await Promise.all(
-      (Object.keys(streams) as StreamName[]).map((name) =>
-        run(name, streams[name] as () => Promise<unknown>).catch((err: unknown) => {
+      [...streams].map(([name, poll]) =>
+        run(name, poll).catch((err: unknown) => {
           events.pollFailed({
             connection: spec.connectionId,
             stream: name,
@@ -139,9 +161,13 @@ export function createConnectionPoller(spec: ConnectionSpec, deps: PollerDeps): 
 
   return {
     spec,
-    pollSeats: () => run("copilot.seats", streams["copilot.seats"]),
-    pollAuditEvents: () => run("copilot.audit-events", streams["copilot.audit-events"]),
-    pollAgentEvents: () => run("copilot.agent-events", streams["copilot.agent-events"]),
+    pollSeats: () => run("copilot.seats", seats),
+    pollAuditEvents: () => run("copilot.audit-events", auditEvents),
+    pollAgentEvents: () => run("copilot.agent-events", agentEvents),
+    pollUsageRecords: () => {
+      if (!usageRecords) return Promise.reject(new Error(`${spec.connectionId} is not an enterprise: it has no usage records`));
+      return run("copilot.usage-records", usageRecords);
+    },
     pollAll,
     async stop() {
       await Promise.all(queues.values());

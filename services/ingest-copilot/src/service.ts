@@ -136,6 +136,7 @@ export function createService(config: IngestCopilotConfig, deps: ServiceDeps): I
       slug: record.slug,
       baseUrl: record.base_url,
       token,
+      keepUsageContent: record.keep_usage_content,
     });
   }
 
@@ -148,6 +149,7 @@ export function createService(config: IngestCopilotConfig, deps: ServiceDeps): I
       slug: config.GITHUB_ORG,
       baseUrl: config.GITHUB_API_URL,
       token: config.githubToken,
+      keepUsageContent: false,
     });
   }
   const staticId = config.GITHUB_ORG === undefined ? undefined : githubConnectionId("ORGANIZATION", config.GITHUB_ORG);

@@ -35,6 +35,13 @@ export function telemetry(log: Logger) {
     connectionRemoved(fields: { connection: string }) {
       log.info({ event: "connection_removed", ...fields }, "connection removed");
     },
+    usageWindowAtRisk(fields: { enterprise: string; gapHours: number; lost: boolean }) {
+      if (fields.lost) {
+        log.error({ event: "usage_window_exceeded", ...fields }, "usage records were not polled for over 48 hours: GitHub may have dropped some");
+      } else {
+        log.warn({ event: "usage_window_at_risk", ...fields }, "usage records not polled for over 36 hours: GitHub keeps them about 48");
+      }
+    },
     tokenExpiring(fields: { connection: string; expiresAt: string }) {
       log.warn({ event: "token_expiring", ...fields }, "the GitHub token expires within 7 days: connect again with a new one");
     },

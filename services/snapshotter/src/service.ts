@@ -15,6 +15,7 @@ import type { Logger } from "@aiaudit/logger";
 import type { SnapshotterConfig } from "./config.ts";
 import { createAuditEventSink } from "./sinks/clickhouse-audit-events.ts";
 import { createSeatSink } from "./sinks/clickhouse-seats.ts";
+import { createUsageRecordSink } from "./sinks/clickhouse-usage-records.ts";
 import type { SinkDeps } from "./sinks/types.ts";
 import { telemetry } from "./telemetry.ts";
 
@@ -76,6 +77,7 @@ export function createService(config: SnapshotterConfig, deps: ServiceDeps): Sna
       const sinks = new Map<string, (batch: IncomingBatch) => Promise<void>>([
         [topics.copilotSeats, createSeatSink(sinkDeps)],
         [topics.copilotAuditEvents, createAuditEventSink(sinkDeps)],
+        [topics.copilotUsageRecords, createUsageRecordSink(sinkDeps)],
       ]);
       consumer = await kafka.runConsumer({
         groupId: config.SNAPSHOTTER_GROUP_ID,

@@ -1,0 +1,57 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { describe, it } from "node:test";
+import { createPseudonymizer } from "@aiaudit/crypto";
+import { usageRecords } from "@aiaudit/sim-github";
+import { toUsageRecord } from "../../src/transforms/usage-record.ts";
+
+const p = createPseudonymizer(Buffer.alloc(32, 3));
+const ctx = { tenant: "t", enterprise: "ent", pseudonymizer: p, keepContent: false, now: 1 };
+const [request, response] = usageRecords(7, 2, { startMs: 1_790_000_000_000 });
+const reference = JSON.parse(
+  readFileSync(new URL("../../../../../shared/reference/github/copilot-openapi-subset.json", import.meta.url), "utf8"),
+) as { components: { examples: Record<string, { value: unknown[] }> } };
+
+describe("toUsageRecord", () => {
+  it("keeps no prompt, response or tool argument by default, only keyed hashes and lengths", () => {
+    const r = toUsageRecord(request, ctx);
+    assert.ok(r.ok);
+    const text = JSON.stringify(r.record);
+    assert.ok(!text.includes("Add input validation"), text);
+    assert.equal(r.record.body, null);
+    const digest = JSON.parse(r.record.body_digest_json) as { prompt: { hmac: string; length: number }; model: string };
+    assert.equal(digest.model, "gpt-4.1");
+    assert.equal(digest.prompt.length, "Add input validation to handler 0".length);
+    assert.equal(digest.prompt.hmac, p.mac("Add input validation to handler 0"));
+    assert.deepEqual(r.record.tool_names, ["read_file", "edit_file"]);
+    assert.equal(r.record.body_hmac, p.mac(String((request as { body: string }).body)));
+    assert.equal(r.record.user_pseudonym, p.pseudonym("id:10000"));
+  });
+  it("names the tools a response called, and hides their arguments", () => {
+    const r = toUsageRecord(response, ctx);
+    assert.ok(r.ok);
+    assert.deepEqual(r.record.tool_names, ["read_file"]);
+    assert.ok(!r.record.body_digest_json.includes("src/handlers"));
+  });
+  it("keeps the body when the tenant chose to", () => {
+    const r = toUsageRecord(request, { ...ctx, keepContent: true });
+    assert.ok(r.ok);
+    assert.equal(r.record.body, (request as { body: string }).body);
+  });
+  it("accepts GitHub's example records, which have no event_id", () => {
+    const examples = reference.components.examples["copilot-usage-records"]?.value ?? [];
+    assert.ok(examples.length > 0);
+    const ids = examples.map((raw) => {
+      const r = toUsageRecord(raw, ctx);
+      assert.ok(r.ok, r.ok ? "" : r.reason);
+      return r.record.record_id;
+    });
+    assert.equal(new Set(ids).size, ids.length);
+  });
+  it("rejects a record without a body or timestamp, saying which", () => {
+    const r = toUsageRecord({ type: "request", event_id: "x" }, ctx);
+    assert.ok(!r.ok);
+    assert.match(r.reason, /body/);
+    assert.match(r.reason, /@timestamp/);
+  });
+});
