@@ -26,7 +26,10 @@ const kafka = testKafka(logger);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
 const events = auditEvents("acme", count, { startMs: Date.now() - 86_400_000, stepMs: 1_000 });
-const sim = await startGithubSimulator({ tokens: [token], orgs: { acme: { id: 1, seats: [], auditEvents: events } } });
+const sim = await startGithubSimulator({
+  tokens: [token],
+  orgs: { acme: { id: 1, seats: [], auditEvents: events } },
+});
 
 // The baseline's records: the same events, already encoded, written with a plain producer.
 const p = createPseudonymizer(Buffer.alloc(32, 9));
@@ -82,11 +85,15 @@ for (let round = 0; round < rounds; round++) {
   }));
   started = performance.now();
   for (let i = 0; i < encoded.length; i += 100) {
-    await rawProducer.send({ topic: topics.copilotAuditEvents, acks: -1, messages: encoded.slice(i, i + 100) });
+    await rawProducer.send({
+      topic: topics.copilotAuditEvents,
+      acks: -1,
+      messages: encoded.slice(i, i + 100),
+    });
   }
   rawMs.push(performance.now() - started);
   process.stdout.write(
-    `round ${round + 1}: pipeline ${(count / (pipelineMs.at(-1) ?? 1)) * 1000 | 0} ev/s, raw kafkajs ${(count / (rawMs.at(-1) ?? 1)) * 1000 | 0} ev/s\n`,
+    `round ${round + 1}: pipeline ${((count / (pipelineMs.at(-1) ?? 1)) * 1000) | 0} ev/s, raw kafkajs ${((count / (rawMs.at(-1) ?? 1)) * 1000) | 0} ev/s\n`,
   );
 }
 await rawProducer.disconnect();

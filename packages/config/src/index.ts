@@ -31,10 +31,7 @@ export function parseEnv<S extends z.ZodObject>(schema: S, env: Env): z.infer<S>
 }
 
 function failConfig(problems: string[]): never {
-  throw new AiauditError(
-    ErrorCodes.CONFIG_INVALID,
-    `invalid configuration:\n  - ${problems.join("\n  - ")}`,
-  );
+  throw new AiauditError(ErrorCodes.CONFIG_INVALID, `invalid configuration:\n  - ${problems.join("\n  - ")}`);
 }
 
 /** A comma-separated list: `a,b, c` → ["a","b","c"]. */

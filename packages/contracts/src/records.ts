@@ -98,7 +98,21 @@ export interface CopilotUsageRecord {
   ingested_at: number;
 }
 
+export interface CopilotMetricsRow {
+  row_id: string;
+  tenant: string;
+  org: string;
+  scope: "ORGANIZATION" | "ENTERPRISE";
+  report: string;
+  day: string;
+  user_pseudonym: string | null;
+  row_json: string;
+  pseudonym_key_id: string;
+  ingested_at: number;
+}
+
 export const codecs = {
+  copilotMetricsRow: createCodec<CopilotMetricsRow>(loadSchema("copilot-metrics-row.avsc")),
   copilotUsageRecord: createCodec<CopilotUsageRecord>(loadSchema("copilot-usage-record.avsc")),
   connection: createCodec<ConnectionRecord>(loadSchema("connection.avsc")),
   copilotAuditEvent: createCodec<CopilotAuditEvent>(loadSchema("copilot-audit-event.avsc")),

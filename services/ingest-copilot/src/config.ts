@@ -37,7 +37,13 @@ const schema = z.object({
     ),
   PSEUDONYM_KEY: key32.describe("tenant key for HMAC-SHA256 pseudonyms of people, 32 bytes (hex or base64)"),
   SEATS_PER_PAGE: z.coerce.number().int().min(1).max(100).default(100).describe("seats per page, 1-100"),
-  AUDIT_PER_PAGE: z.coerce.number().int().min(1).max(100).default(100).describe("audit events per page, 1-100"),
+  AUDIT_PER_PAGE: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .default(100)
+    .describe("audit events per page, 1-100"),
   AUDIT_OVERLAP_MINUTES: z.coerce
     .number()
     .int()
@@ -51,13 +57,22 @@ const schema = z.object({
     .max(180)
     .default(7)
     .describe("days of audit log a new connection reads back (GitHub keeps about 180)"),
+  METRICS_INITIAL_LOOKBACK_DAYS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(365)
+    .default(28)
+    .describe("days of daily usage-metrics reports a new connection reads back"),
   AUDIT_LOG_QUERIES_PER_HOUR: z.coerce
     .number()
     .int()
     .min(1)
     .max(1750)
     .default(1750)
-    .describe("audit-log queries per hour for this token and IP (GitHub allows 1,750; lower it when instances share both)"),
+    .describe(
+      "audit-log queries per hour for this token and IP (GitHub allows 1,750; lower it when instances share both)",
+    ),
   GITHUB_REQUEST_TIMEOUT_SECONDS: z.coerce
     .number()
     .int()
@@ -93,7 +108,9 @@ export function loadConfig(env: Env): IngestCopilotConfig {
   }
   const problems: string[] = [];
   if (config.GITHUB_ORG !== undefined && !token) {
-    problems.push("GITHUB_TOKEN_FILE or GITHUB_TOKEN must be set with GITHUB_ORG: the organization has no token");
+    problems.push(
+      "GITHUB_TOKEN_FILE or GITHUB_TOKEN must be set with GITHUB_ORG: the organization has no token",
+    );
   }
   if (config.GITHUB_ORG === undefined && config.SECRETS_KEY === undefined) {
     problems.push(
@@ -101,7 +118,10 @@ export function loadConfig(env: Env): IngestCopilotConfig {
     );
   }
   if (problems.length > 0) {
-    throw new AiauditError(ErrorCodes.CONFIG_INVALID, `invalid configuration:\n  - ${problems.join("\n  - ")}`);
+    throw new AiauditError(
+      ErrorCodes.CONFIG_INVALID,
+      `invalid configuration:\n  - ${problems.join("\n  - ")}`,
+    );
   }
   return { ...config, githubToken: token };
 }

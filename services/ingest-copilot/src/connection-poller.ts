@@ -13,6 +13,7 @@ import type { IngestCopilotConfig } from "./config.ts";
 import { explain } from "./connect/probe.ts";
 import { createGithubClient } from "./source/github-client.ts";
 import { createAuditStream, type AuditPollResult } from "./streams/audit-events.ts";
+import { createMetricsStream, type MetricsPollResult } from "./streams/metrics.ts";
 import { createSeatStream, type SeatPollResult } from "./streams/seats.ts";
 import { createUsageRecordStream } from "./streams/usage-records.ts";
 import type { Telemetry } from "./telemetry.ts";
@@ -41,7 +42,12 @@ export interface PollerDeps {
   onBroken: (spec: ConnectionSpec, message: string) => void;
 }
 
-export type StreamName = "copilot.seats" | "copilot.audit-events" | "copilot.agent-events" | "copilot.usage-records";
+export type StreamName =
+  | "copilot.seats"
+  | "copilot.audit-events"
+  | "copilot.agent-events"
+  | "copilot.usage-records"
+  | "copilot.metrics";
 
 export interface ConnectionPoller {
   readonly spec: ConnectionSpec;
@@ -50,6 +56,8 @@ export interface ConnectionPoller {
   pollAgentEvents(): Promise<AuditPollResult>;
   /** Enterprise connections only. */
   pollUsageRecords(): Promise<AuditPollResult>;
+  /** Daily usage-metrics reports not yet published, up to yesterday. */
+  pollMetrics(): Promise<MetricsPollResult>;
   /** Polls every stream, concurrently; failures are reported, not thrown. */
   pollAll(): Promise<void>;
   stop(): Promise<void>;
@@ -86,7 +94,13 @@ export function createConnectionPoller(spec: ConnectionSpec, deps: PollerDeps): 
     }
     return producer;
   };
-  const common = { github, topics: deps.topics, pseudonymizer: deps.pseudonymizer, telemetry: events, cursors: deps.cursors };
+  const common = {
+    github,
+    topics: deps.topics,
+    pseudonymizer: deps.pseudonymizer,
+    telemetry: events,
+    cursors: deps.cursors,
+  };
   const audit = {
     tenant: spec.tenant,
     connectionId: spec.connectionId,
@@ -108,7 +122,12 @@ export function createConnectionPoller(spec: ConnectionSpec, deps: PollerDeps): 
   );
   // Agent actions outside copilot.* (pull requests, pushes…); copilot.* ones come with the stream above.
   const agentEvents = createAuditStream(
-    { ...audit, stream: "copilot.agent-events", phrase: "actor:Copilot", skip: (e) => isCopilotAction(e.action) },
+    {
+      ...audit,
+      stream: "copilot.agent-events",
+      phrase: "actor:Copilot",
+      skip: (e) => isCopilotAction(e.action),
+    },
     { ...common, producer: producerFor("copilot.agent-events") },
   );
   const usageRecords =
@@ -124,7 +143,19 @@ export function createConnectionPoller(spec: ConnectionSpec, deps: PollerDeps): 
           { ...common, producer: producerFor("copilot.usage-records") },
         )
       : undefined;
+  const metrics = createMetricsStream(
+    {
+      tenant: spec.tenant,
+      connectionId: spec.connectionId,
+      scope: spec.kind,
+      slug: spec.slug,
+      initialLookbackDays: config.METRICS_INITIAL_LOOKBACK_DAYS,
+      timeoutMs: config.GITHUB_REQUEST_TIMEOUT_SECONDS * 1000,
+    },
+    { ...common, producer: producerFor("copilot.metrics") },
+  );
   const streams = new Map<StreamName, () => Promise<unknown>>([
+    ["copilot.metrics", metrics],
     ["copilot.seats", seats],
     ["copilot.audit-events", auditEvents],
     ["copilot.agent-events", agentEvents],
@@ -137,7 +168,10 @@ export function createConnectionPoller(spec: ConnectionSpec, deps: PollerDeps): 
       await deps.ready();
       return poll();
     });
-    queues.set(stream, result.catch(() => undefined));
+    queues.set(
+      stream,
+      result.catch(() => undefined),
+    );
     return result;
   }
 
@@ -149,7 +183,9 @@ export function createConnectionPoller(spec: ConnectionSpec, deps: PollerDeps): 
             connection: spec.connectionId,
             stream: name,
             err,
-            retryable: isAiauditError(err) ? err.retryable : !(err instanceof RequestError && err.status === 401),
+            retryable: isAiauditError(err)
+              ? err.retryable
+              : !(err instanceof RequestError && err.status === 401),
           });
           if (err instanceof RequestError && err.status === 401) {
             deps.onBroken(spec, explain(err, spec, { route: "", params: {}, what: "", needs: "" }).message);
@@ -164,8 +200,12 @@ export function createConnectionPoller(spec: ConnectionSpec, deps: PollerDeps): 
     pollSeats: () => run("copilot.seats", seats),
     pollAuditEvents: () => run("copilot.audit-events", auditEvents),
     pollAgentEvents: () => run("copilot.agent-events", agentEvents),
+    pollMetrics: () => run("copilot.metrics", metrics),
     pollUsageRecords: () => {
-      if (!usageRecords) return Promise.reject(new Error(`${spec.connectionId} is not an enterprise: it has no usage records`));
+      if (!usageRecords)
+        return Promise.reject(
+          new Error(`${spec.connectionId} is not an enterprise: it has no usage records`),
+        );
       return run("copilot.usage-records", usageRecords);
     },
     pollAll,
@@ -173,7 +213,9 @@ export function createConnectionPoller(spec: ConnectionSpec, deps: PollerDeps): 
       await Promise.all(queues.values());
       const pending = [...producers.values()];
       producers.clear();
-      await Promise.all(pending.map((p) => p.then((producer) => producer.disconnect()).catch(() => undefined)));
+      await Promise.all(
+        pending.map((p) => p.then((producer) => producer.disconnect()).catch(() => undefined)),
+      );
     },
   };
 }

@@ -11,7 +11,13 @@ import { randomUUID } from "node:crypto";
 import { codecs, topicNames, topicSpecs, type ConnectionRecord, type StreamCursor } from "@aiaudit/contracts";
 import { createPseudonymizer, openSecret } from "@aiaudit/crypto";
 import { describeError } from "@aiaudit/errors";
-import { createKafka, type IncomingBatch, type KafkaClient, type RunningConsumer, type TransactionalProducer } from "@aiaudit/kafka";
+import {
+  createKafka,
+  type IncomingBatch,
+  type KafkaClient,
+  type RunningConsumer,
+  type TransactionalProducer,
+} from "@aiaudit/kafka";
 import type { Logger } from "@aiaudit/logger";
 import type { IngestCopilotConfig } from "./config.ts";
 import { githubConnectionId, sealContext } from "./connect/connection.ts";
@@ -49,7 +55,11 @@ export function createService(config: IngestCopilotConfig, deps: ServiceDeps): I
   const events = telemetry(log);
   const kafka =
     deps.kafka ??
-    createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-ingest-copilot`, logger: log });
+    createKafka({
+      brokers: config.KAFKA_BROKERS,
+      clientId: `${config.KAFKA_CLIENT_ID}-ingest-copilot`,
+      logger: log,
+    });
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
   const cursors = new Map<string, StreamCursor>();
   const pollers = new Map<string, ConnectionPoller>();
@@ -95,13 +105,30 @@ export function createService(config: IngestCopilotConfig, deps: ServiceDeps): I
     replacePoller(connectionId, undefined);
     const record = records.get(connectionId);
     if (!record) return;
-    statusProducer ??= kafka.transactionalProducer(`${config.KAFKA_TOPIC_PREFIX}.ingest-copilot.${tenant}.connections`);
-    const broken: ConnectionRecord = { ...record, status: "BROKEN", status_message: message, updated_at: Date.now() };
-    await (await statusProducer)
+    statusProducer ??= kafka.transactionalProducer(
+      `${config.KAFKA_TOPIC_PREFIX}.ingest-copilot.${tenant}.connections`,
+    );
+    const broken: ConnectionRecord = {
+      ...record,
+      status: "BROKEN",
+      status_message: message,
+      updated_at: Date.now(),
+    };
+    await (
+      await statusProducer
+    )
       .transaction((tx) =>
-        tx.send([{ topic: topics.connections, key: `${tenant}/${connectionId}`, value: codecs.connection.encode(broken) }]),
+        tx.send([
+          {
+            topic: topics.connections,
+            key: `${tenant}/${connectionId}`,
+            value: codecs.connection.encode(broken),
+          },
+        ]),
       )
-      .catch((err: unknown) => log.error({ err, connection: connectionId }, "could not record the BROKEN status"));
+      .catch((err: unknown) =>
+        log.error({ err, connection: connectionId }, "could not record the BROKEN status"),
+      );
   }
 
   function applyConnection(key: string, value: Buffer | null): void {
@@ -120,13 +147,21 @@ export function createService(config: IngestCopilotConfig, deps: ServiceDeps): I
     events.connectionChanged({ connection: connectionId, status: record.status });
     if (record.status !== "ACTIVE") return replacePoller(connectionId, undefined);
     // The same credential again (e.g. this service's own status write): nothing to restart.
-    if (previous?.status === "ACTIVE" && previous.sealed_token.nonce === record.sealed_token.nonce && pollers.has(connectionId)) return;
+    if (
+      previous?.status === "ACTIVE" &&
+      previous.sealed_token.nonce === record.sealed_token.nonce &&
+      pollers.has(connectionId)
+    )
+      return;
     if (!config.SECRETS_KEY) return;
     let token: string;
     try {
       token = openSecret(config.SECRETS_KEY, record.sealed_token, sealContext(tenant, connectionId));
     } catch (err) {
-      void markBroken(connectionId, `the token cannot be opened with SECRETS_KEY (${describeError(err)}): connect again`);
+      void markBroken(
+        connectionId,
+        `the token cannot be opened with SECRETS_KEY (${describeError(err)}): connect again`,
+      );
       return;
     }
     replacePoller(connectionId, {
@@ -152,7 +187,8 @@ export function createService(config: IngestCopilotConfig, deps: ServiceDeps): I
       keepUsageContent: false,
     });
   }
-  const staticId = config.GITHUB_ORG === undefined ? undefined : githubConnectionId("ORGANIZATION", config.GITHUB_ORG);
+  const staticId =
+    config.GITHUB_ORG === undefined ? undefined : githubConnectionId("ORGANIZATION", config.GITHUB_ORG);
   function staticPoller(): ConnectionPoller {
     const poller = staticId === undefined ? undefined : pollers.get(staticId);
     if (!poller) throw new Error("GITHUB_ORG is not configured, or its connection is broken");

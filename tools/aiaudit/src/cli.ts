@@ -42,7 +42,10 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
         throw new UsageError(`unknown command ${command}`);
     }
   } catch (err) {
-    if (err instanceof UsageError || (err instanceof TypeError && "code" in err && String(err.code).startsWith("ERR_PARSE_ARGS"))) {
+    if (
+      err instanceof UsageError ||
+      (err instanceof TypeError && "code" in err && String(err.code).startsWith("ERR_PARSE_ARGS"))
+    ) {
       io.err(`aiaudit: ${err.message}\n${USAGE}`);
       return 2;
     }

@@ -33,15 +33,43 @@ function checks(target: ProbeTarget): Check[] {
   if (target.kind === "ENTERPRISE") {
     const e = { enterprise: target.slug, per_page: 1 };
     return [
-      { route: "GET /enterprises/{enterprise}/copilot/billing/seats", params: e, what: "enterprise Copilot seats", needs: "classic scope manage_billing:copilot or read:enterprise (enterprise owner or billing manager)" },
-      { route: "GET /enterprises/{enterprise}/audit-log", params: e, what: "the enterprise audit log", needs: "classic scope read:audit_log (enterprise owner)" },
+      {
+        route: "GET /enterprises/{enterprise}/copilot/billing/seats",
+        params: e,
+        what: "enterprise Copilot seats",
+        needs:
+          "classic scope manage_billing:copilot or read:enterprise (enterprise owner or billing manager)",
+      },
+      {
+        route: "GET /enterprises/{enterprise}/audit-log",
+        params: e,
+        what: "the enterprise audit log",
+        needs: "classic scope read:audit_log (enterprise owner)",
+      },
     ];
   }
   const o = { org: target.slug };
   return [
-    { route: "GET /orgs/{org}", params: o, what: "the organization", needs: "membership of the organization" },
-    { route: "GET /orgs/{org}/copilot/billing/seats", params: { ...o, per_page: 1 }, what: "Copilot seats", needs: "fine-grained: organization permission \"GitHub Copilot Business\" (read) or \"Members\" (read); classic: manage_billing:copilot or read:org (organization owner)" },
-    { route: "GET /orgs/{org}/audit-log", params: { ...o, per_page: 1 }, what: "the audit log", needs: "fine-grained: organization permission \"Administration\" (read); classic: read:audit_log (organization owner)" },
+    {
+      route: "GET /orgs/{org}",
+      params: o,
+      what: "the organization",
+      needs: "membership of the organization",
+    },
+    {
+      route: "GET /orgs/{org}/copilot/billing/seats",
+      params: { ...o, per_page: 1 },
+      what: "Copilot seats",
+      needs:
+        'fine-grained: organization permission "GitHub Copilot Business" (read) or "Members" (read); classic: manage_billing:copilot or read:org (organization owner)',
+    },
+    {
+      route: "GET /orgs/{org}/audit-log",
+      params: { ...o, per_page: 1 },
+      what: "the audit log",
+      needs:
+        'fine-grained: organization permission "Administration" (read); classic: read:audit_log (organization owner)',
+    },
   ];
 }
 
@@ -51,23 +79,43 @@ const header = (headers: Record<string, unknown> | undefined, name: string) => {
 };
 
 /** Maps one failed request to the message a person can act on. */
-export function explain(err: unknown, target: ProbeTarget, check: Check): { status: number; message: string } {
+export function explain(
+  err: unknown,
+  target: ProbeTarget,
+  check: Check,
+): { status: number; message: string } {
   const where = `${target.kind === "ENTERPRISE" ? "enterprise" : "organization"} "${target.slug}" at ${target.baseUrl}`;
   if (!(err instanceof RequestError)) {
-    return { status: 0, message: `GitHub is not reachable at ${target.baseUrl}: ${err instanceof Error ? err.message : String(err)}` };
+    return {
+      status: 0,
+      message: `GitHub is not reachable at ${target.baseUrl}: ${err instanceof Error ? err.message : String(err)}`,
+    };
   }
   const headers = err.response?.headers as Record<string, unknown> | undefined;
   const remaining = header(headers, "x-ratelimit-remaining");
   const retryAfter = header(headers, "retry-after");
   const body = JSON.stringify(err.response?.data ?? "").toLowerCase();
-  if (err.status === 429 || (err.status === 403 && (remaining === "0" || retryAfter !== undefined || body.includes("rate limit")))) {
+  if (
+    err.status === 429 ||
+    (err.status === 403 && (remaining === "0" || retryAfter !== undefined || body.includes("rate limit")))
+  ) {
     const reset = header(headers, "x-ratelimit-reset");
-    const when = retryAfter ? `in ${retryAfter} s` : reset ? `at ${new Date(Number(reset) * 1000).toISOString()}` : "later";
-    return { status: err.status, message: `GitHub rate-limited the check of ${where}; try connecting again ${when}.` };
+    const when = retryAfter
+      ? `in ${retryAfter} s`
+      : reset
+        ? `at ${new Date(Number(reset) * 1000).toISOString()}`
+        : "later";
+    return {
+      status: err.status,
+      message: `GitHub rate-limited the check of ${where}; try connecting again ${when}.`,
+    };
   }
   switch (err.status) {
     case 401:
-      return { status: 401, message: `GitHub rejected the token (401 Bad credentials): it is mistyped, expired or revoked. Create a new token and connect again.` };
+      return {
+        status: 401,
+        message: `GitHub rejected the token (401 Bad credentials): it is mistyped, expired or revoked. Create a new token and connect again.`,
+      };
     case 403: {
       const accepted = header(headers, "x-accepted-github-permissions");
       const scopes = header(headers, "x-oauth-scopes");
@@ -85,7 +133,10 @@ export function explain(err: unknown, target: ProbeTarget, check: Check): { stat
         message: `${where} was not found (404): the name is wrong, or the token's owner is not a member of it${check.route.includes("audit-log") ? " (or its plan has no audit-log API)" : ""}.`,
       };
     default:
-      return { status: err.status, message: `GitHub answered ${err.status} when reading ${check.what} of ${where}; try again later.` };
+      return {
+        status: err.status,
+        message: `GitHub answered ${err.status} when reading ${check.what} of ${where}; try again later.`,
+      };
   }
 }
 
@@ -104,7 +155,11 @@ export async function probeGithub(target: ProbeTarget): Promise<ProbeResult> {
       const response = await github.request(check.route, check.params as never);
       const headers = response.headers as Record<string, unknown>;
       const granted = header(headers, "x-oauth-scopes");
-      if (granted) scopes = granted.split(",").map((s) => s.trim()).filter(Boolean);
+      if (granted)
+        scopes = granted
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean);
       const expiry = header(headers, "github-authentication-token-expiration");
       if (expiry) expiresAt = parseTokenExpiration(expiry);
     } catch (err) {
@@ -113,7 +168,9 @@ export async function probeGithub(target: ProbeTarget): Promise<ProbeResult> {
   }
   const warnings: string[] = [];
   if (expiresAt !== null && expiresAt - Date.now() < 7 * 86_400_000) {
-    warnings.push(`the token expires on ${new Date(expiresAt).toISOString()}, within 7 days: replace it before then`);
+    warnings.push(
+      `the token expires on ${new Date(expiresAt).toISOString()}, within 7 days: replace it before then`,
+    );
   }
   return { ok: true, scopes, expiresAt, warnings };
 }

@@ -38,7 +38,10 @@ export interface UnchangedSnapshot extends SnapshotBase {
   totalSeats: number;
 }
 
-function recordOf(snap: SnapshotBase, fields: Partial<CopilotSeatSnapshotRecord> & Pick<CopilotSeatSnapshotRecord, "kind">) {
+function recordOf(
+  snap: SnapshotBase,
+  fields: Partial<CopilotSeatSnapshotRecord> & Pick<CopilotSeatSnapshotRecord, "kind">,
+) {
   return codecs.copilotSeatSnapshot.encode({
     tenant: snap.tenant,
     org: snap.org,
@@ -53,7 +56,11 @@ function recordOf(snap: SnapshotBase, fields: Partial<CopilotSeatSnapshotRecord>
   });
 }
 
-function marker(topics: TopicNames, snap: SnapshotBase, fields: Partial<CopilotSeatSnapshotRecord> & Pick<CopilotSeatSnapshotRecord, "kind">): OutgoingRecord {
+function marker(
+  topics: TopicNames,
+  snap: SnapshotBase,
+  fields: Partial<CopilotSeatSnapshotRecord> & Pick<CopilotSeatSnapshotRecord, "kind">,
+): OutgoingRecord {
   return {
     topic: topics.copilotSeats,
     key: recordKey(snap.tenant, snap.org, `snapshot/${snap.snapshotId}`),
@@ -91,13 +98,21 @@ export function snapshotRecords(topics: TopicNames, snap: SnapshotToPublish): Ou
   ];
 }
 
-export async function publishSnapshot(producer: TransactionalProducer, topics: TopicNames, snap: SnapshotToPublish): Promise<void> {
+export async function publishSnapshot(
+  producer: TransactionalProducer,
+  topics: TopicNames,
+  snap: SnapshotToPublish,
+): Promise<void> {
   const records = snapshotRecords(topics, snap);
   await producer.transaction((tx) => tx.send(records));
 }
 
 /** Confirms the previous snapshot (same id) at `takenAt`: the seat list did not change. */
-export async function publishUnchanged(producer: TransactionalProducer, topics: TopicNames, snap: UnchangedSnapshot): Promise<void> {
+export async function publishUnchanged(
+  producer: TransactionalProducer,
+  topics: TopicNames,
+  snap: UnchangedSnapshot,
+): Promise<void> {
   const records = [
     marker(topics, snap, { kind: "UNCHANGED", row_count: snap.rowCount, total_seats: snap.totalSeats }),
     cursorRecord(topics, snap),

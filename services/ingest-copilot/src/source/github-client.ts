@@ -35,7 +35,12 @@ export interface GithubClientSettings {
 
 /** GitHub's `2026-12-01 10:00:00 UTC` (sometimes with a numeric offset) as epoch ms. */
 export function parseTokenExpiration(value: string): number {
-  return Date.parse(value.replace(" UTC", "Z").replace(" ", "T").replace(/ ([+-]\d{4})$/, "$1"));
+  return Date.parse(
+    value
+      .replace(" UTC", "Z")
+      .replace(" ", "T")
+      .replace(/ ([+-]\d{4})$/, "$1"),
+  );
 }
 
 /** Waits as long as needed to keep at most `limit` calls in any `windowMs`. */
@@ -57,7 +62,10 @@ export function slidingWindow(limit: number, windowMs: number, now = Date.now) {
 export function createGithubClient(settings: GithubClientSettings): GithubClient {
   const retries = settings.rateLimitRetries ?? 3;
   const timeoutMs = settings.timeoutMs ?? 30_000;
-  const auditLogSlot = slidingWindow(settings.auditLogQueriesPerWindow ?? 1750, settings.auditLogWindowMs ?? 3_600_000);
+  const auditLogSlot = slidingWindow(
+    settings.auditLogQueriesPerWindow ?? 1750,
+    settings.auditLogWindowMs ?? 3_600_000,
+  );
   const github = new GithubClient({
     auth: settings.token,
     baseUrl: settings.baseUrl.replace(/\/+$/, ""),
@@ -67,17 +75,30 @@ export function createGithubClient(settings: GithubClientSettings): GithubClient
     request: {
       fetch: (url: string, init: RequestInit = {}) => {
         const timeout = AbortSignal.timeout(timeoutMs);
-        return fetch(url, { ...init, signal: init.signal ? AbortSignal.any([init.signal, timeout]) : timeout });
+        return fetch(url, {
+          ...init,
+          signal: init.signal ? AbortSignal.any([init.signal, timeout]) : timeout,
+        });
       },
     },
     throttle: {
       retryAfterBaseValue: settings.retryAfterBaseValue ?? 1000,
       onRateLimit: (retryAfter, options, _octokit, retryCount) => {
-        settings.telemetry.rateLimited({ method: options.method, url: options.url, retryAfterSeconds: retryAfter, kind: "primary" });
+        settings.telemetry.rateLimited({
+          method: options.method,
+          url: options.url,
+          retryAfterSeconds: retryAfter,
+          kind: "primary",
+        });
         return retryCount < retries;
       },
       onSecondaryRateLimit: (retryAfter, options, _octokit, retryCount) => {
-        settings.telemetry.rateLimited({ method: options.method, url: options.url, retryAfterSeconds: retryAfter, kind: "secondary" });
+        settings.telemetry.rateLimited({
+          method: options.method,
+          url: options.url,
+          retryAfterSeconds: retryAfter,
+          kind: "secondary",
+        });
         return retryCount < retries;
       },
     },

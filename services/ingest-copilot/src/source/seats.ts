@@ -30,9 +30,16 @@ interface SeatPage {
   hasNext: boolean;
 }
 
-async function fetchPage(github: GithubClient, source: SeatSource, page: number, etag?: string): Promise<SeatPage> {
+async function fetchPage(
+  github: GithubClient,
+  source: SeatSource,
+  page: number,
+  etag?: string,
+): Promise<SeatPage> {
   const route =
-    source.scope === "ENTERPRISE" ? "GET /enterprises/{enterprise}/copilot/billing/seats" : "GET /orgs/{org}/copilot/billing/seats";
+    source.scope === "ENTERPRISE"
+      ? "GET /enterprises/{enterprise}/copilot/billing/seats"
+      : "GET /orgs/{org}/copilot/billing/seats";
   try {
     const response = await github.request(route, {
       ...(source.scope === "ENTERPRISE" ? { enterprise: source.slug } : { org: source.slug }),
@@ -57,7 +64,11 @@ async function fetchPage(github: GithubClient, source: SeatSource, page: number,
 }
 
 /** True when every page still has the ETag it had; stops at the first page that changed. */
-export async function seatsUnchanged(github: GithubClient, source: SeatSource, etags: string[]): Promise<boolean> {
+export async function seatsUnchanged(
+  github: GithubClient,
+  source: SeatSource,
+  etags: string[],
+): Promise<boolean> {
   if (etags.length === 0 || etags.some((e) => e === "")) return false;
   for (const [i, etag] of etags.entries()) {
     if ((await fetchPage(github, source, i + 1, etag)).status !== 304) return false;

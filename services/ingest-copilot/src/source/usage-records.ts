@@ -8,7 +8,11 @@ import type { GithubClient } from "./github-client.ts";
 
 export const USAGE_RECORDS_PER_PAGE = 25;
 
-export async function* usageRecordPages(github: GithubClient, enterprise: string, sinceMs: number): AsyncGenerator<unknown[]> {
+export async function* usageRecordPages(
+  github: GithubClient,
+  enterprise: string,
+  sinceMs: number,
+): AsyncGenerator<unknown[]> {
   const pages = github.paginate.iterator({
     method: "GET",
     url: "/enterprises/{enterprise}/copilot/usage-records",

@@ -23,16 +23,32 @@ export interface AuditStreamSettings {
   skip?: (event: CopilotAuditEvent) => boolean;
 }
 
-export function createAuditStream(settings: AuditStreamSettings, deps: WindowedStreamDeps & { github: GithubClient }) {
-  const ctx = { tenant: settings.tenant, org: settings.slug, scope: settings.scope, pseudonymizer: deps.pseudonymizer };
+export function createAuditStream(
+  settings: AuditStreamSettings,
+  deps: WindowedStreamDeps & { github: GithubClient },
+) {
+  const ctx = {
+    tenant: settings.tenant,
+    org: settings.slug,
+    scope: settings.scope,
+    pseudonymizer: deps.pseudonymizer,
+  };
   return createWindowedStream<CopilotAuditEvent>(
     {
       ...settings,
       pages: (sinceMs) =>
-        auditLogPages(deps.github, { scope: settings.scope, slug: settings.slug, phrase: settings.phrase, sinceMs, perPage: settings.perPage }),
+        auditLogPages(deps.github, {
+          scope: settings.scope,
+          slug: settings.slug,
+          phrase: settings.phrase,
+          sinceMs,
+          perPage: settings.perPage,
+        }),
       parse(raw, now) {
         const r = toAuditEvent(raw, { ...ctx, now });
-        return r.ok ? { ok: true, value: r.event, id: r.event.event_id, at: r.event.created_at } : { ok: false, reason: r.reason, id: r.id, at: r.timestamp };
+        return r.ok
+          ? { ok: true, value: r.event, id: r.event.event_id, at: r.event.created_at }
+          : { ok: false, reason: r.reason, id: r.id, at: r.timestamp };
       },
       toRecords: (events) =>
         events.map((event) => ({

@@ -40,7 +40,12 @@ interface SeatCursorState {
   totalSeats: number;
 }
 
-export function createSeatStream(tenant: string, connectionId: string, source: SeatSource, deps: SeatStreamDeps) {
+export function createSeatStream(
+  tenant: string,
+  connectionId: string,
+  source: SeatSource,
+  deps: SeatStreamDeps,
+) {
   const now = deps.now ?? Date.now;
   const key = cursorKey(tenant, connectionId, SEATS_STREAM);
 
@@ -49,7 +54,13 @@ export function createSeatStream(tenant: string, connectionId: string, source: S
     const previous = deps.cursors.get(key);
     const state = previous?.cursor ? (JSON.parse(previous.cursor) as SeatCursorState) : undefined;
     const producer = await deps.producer();
-    const base = { tenant, org: source.slug, scope: source.scope, takenAt: started, pseudonymKeyId: deps.pseudonymizer.keyId };
+    const base = {
+      tenant,
+      org: source.slug,
+      scope: source.scope,
+      takenAt: started,
+      pseudonymKeyId: deps.pseudonymizer.keyId,
+    };
 
     if (previous?.last_snapshot_id && state && (await seatsUnchanged(deps.github, source, state.etags))) {
       const cursor: StreamCursor = { ...previous, updated_at: started };
@@ -62,7 +73,11 @@ export function createSeatStream(tenant: string, connectionId: string, source: S
         cursor,
       });
       deps.cursors.set(key, cursor);
-      deps.telemetry.seatsUnchanged({ org: source.slug, snapshotId: previous.last_snapshot_id, requests: state.etags.length });
+      deps.telemetry.seatsUnchanged({
+        org: source.slug,
+        snapshotId: previous.last_snapshot_id,
+        requests: state.etags.length,
+      });
       return { snapshotId: previous.last_snapshot_id, rows: state.rowCount, rejected: 0, unchanged: true };
     }
 
@@ -79,7 +94,11 @@ export function createSeatStream(tenant: string, connectionId: string, source: S
         rejected.push({ payload: pseudonymizeDeep(raw, deps.pseudonymizer), reason: result.reason });
       }
     }
-    const nextState: SeatCursorState = { etags: listing.etags, rowCount: seats.length, totalSeats: listing.totalSeats };
+    const nextState: SeatCursorState = {
+      etags: listing.etags,
+      rowCount: seats.length,
+      totalSeats: listing.totalSeats,
+    };
     const cursor: StreamCursor = {
       tenant,
       connection: connectionId,
@@ -99,7 +118,13 @@ export function createSeatStream(tenant: string, connectionId: string, source: S
       cursor,
     });
     deps.cursors.set(key, cursor);
-    deps.telemetry.snapshotPublished({ org: source.slug, snapshotId, rows: seats.length, rejected: rejected.length, ms: now() - started });
+    deps.telemetry.snapshotPublished({
+      org: source.slug,
+      snapshotId,
+      rows: seats.length,
+      rejected: rejected.length,
+      ms: now() - started,
+    });
     return { snapshotId, rows: seats.length, rejected: rejected.length, unchanged: false };
   };
 }

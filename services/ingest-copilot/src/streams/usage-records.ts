@@ -20,7 +20,10 @@ export interface UsageStreamSettings {
   overlapMs: number;
 }
 
-export function createUsageRecordStream(settings: UsageStreamSettings, deps: WindowedStreamDeps & { github: GithubClient }) {
+export function createUsageRecordStream(
+  settings: UsageStreamSettings,
+  deps: WindowedStreamDeps & { github: GithubClient },
+) {
   const now = deps.now ?? Date.now;
   const poll = createWindowedStream<CopilotUsageRecord>(
     {
@@ -40,7 +43,9 @@ export function createUsageRecordStream(settings: UsageStreamSettings, deps: Win
           keepContent: settings.keepContent,
           now: at,
         });
-        return r.ok ? { ok: true, value: r.record, id: r.record.record_id, at: r.record.created_at } : { ok: false, reason: r.reason, id: r.id, at: r.timestamp };
+        return r.ok
+          ? { ok: true, value: r.record, id: r.record.record_id, at: r.record.created_at }
+          : { ok: false, reason: r.reason, id: r.id, at: r.timestamp };
       },
       toRecords: (records) =>
         records.map((record) => ({
@@ -58,7 +63,11 @@ export function createUsageRecordStream(settings: UsageStreamSettings, deps: Win
     if (result.previousPollAt !== undefined) {
       const gapMs = now() - result.previousPollAt;
       if (gapMs > USAGE_WARN_AFTER_MS) {
-        deps.telemetry.usageWindowAtRisk({ enterprise: settings.enterprise, gapHours: Math.round(gapMs / 3_600_000), lost: gapMs > USAGE_WINDOW_MS });
+        deps.telemetry.usageWindowAtRisk({
+          enterprise: settings.enterprise,
+          gapHours: Math.round(gapMs / 3_600_000),
+          lost: gapMs > USAGE_WINDOW_MS,
+        });
       }
     }
     return result;

@@ -88,7 +88,13 @@ export function createWindowedStream<T>(settings: WindowedStreamSettings<T>, dep
       highWaterMs: started - settings.initialLookbackMs,
       seen: {},
     };
-    const result: WindowedPollResult = { pages: 0, published: 0, duplicates: 0, rejected: 0, previousPollAt: previous?.updated_at };
+    const result: WindowedPollResult = {
+      pages: 0,
+      published: 0,
+      duplicates: 0,
+      rejected: 0,
+      previousPollAt: previous?.updated_at,
+    };
     const pages = settings.pages(state.highWaterMs - settings.overlapMs);
     // Fetch the next page while this one is published: the HTTP round trip and the Kafka
     // transaction overlap. Nothing is committed ahead: the cursor moves only with its page.
@@ -112,7 +118,11 @@ export function createWindowedStream<T>(settings: WindowedStreamSettings<T>, dep
           state.highWaterMs = Math.max(state.highWaterMs, parsed.at);
         }
         if (!parsed.ok) {
-          deps.telemetry.recordRejected({ org: settings.slug, stream: settings.stream, reason: parsed.reason });
+          deps.telemetry.recordRejected({
+            org: settings.slug,
+            stream: settings.stream,
+            reason: parsed.reason,
+          });
           letters.push(
             deadLetter({
               dlqTopic: deps.topics.dlq,
@@ -129,9 +139,9 @@ export function createWindowedStream<T>(settings: WindowedStreamSettings<T>, dep
         if (!settings.skip?.(parsed.value)) values.push(parsed.value);
       }
       if (values.length === 0 && letters.length === 0) continue;
-      for (const [id, at] of Object.entries(state.seen)) {
-        if (at < state.highWaterMs - settings.overlapMs) delete state.seen[id];
-      }
+      state.seen = Object.fromEntries(
+        Object.entries(state.seen).filter(([, at]) => at >= state.highWaterMs - settings.overlapMs),
+      );
       await commit([...settings.toRecords(values), ...letters, cursorRecord(state)]);
       result.published += values.length;
       result.rejected += letters.length;

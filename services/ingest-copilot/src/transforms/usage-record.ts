@@ -21,7 +21,16 @@ export const usageRecordSchema = z.looseObject({
 });
 
 /** Keys whose string values describe the exchange rather than carry its content. */
-const METADATA_KEYS = new Set(["role", "model", "type", "id", "finish_reason", "tool_call_id", "object", "endpoint"]);
+const METADATA_KEYS = new Set([
+  "role",
+  "model",
+  "type",
+  "id",
+  "finish_reason",
+  "tool_call_id",
+  "object",
+  "endpoint",
+]);
 
 export interface UsageContext {
   tenant: string;
@@ -36,18 +45,30 @@ export type UsageRecordResult =
   | { ok: false; reason: string; id: string | undefined; timestamp: number | undefined };
 
 /** The record's id: GitHub's event_id, or request id and type (the reference's example has no event_id). */
-export function usageRecordId(raw: { event_id?: unknown; github_request_id?: unknown; type?: unknown }): string | undefined {
+export function usageRecordId(raw: {
+  event_id?: unknown;
+  github_request_id?: unknown;
+  type?: unknown;
+}): string | undefined {
   if (typeof raw.event_id === "string" && raw.event_id) return raw.event_id;
-  if (typeof raw.github_request_id === "string" && typeof raw.type === "string") return `${raw.github_request_id}:${raw.type}`;
+  if (typeof raw.github_request_id === "string" && typeof raw.type === "string")
+    return `${raw.github_request_id}:${raw.type}`;
   return undefined;
 }
 
 export function toUsageRecord(raw: unknown, ctx: UsageContext): UsageRecordResult {
-  const partial = (raw ?? {}) as { event_id?: unknown; github_request_id?: unknown; type?: unknown; "@timestamp"?: unknown };
+  const partial = (raw ?? {}) as {
+    event_id?: unknown;
+    github_request_id?: unknown;
+    type?: unknown;
+    "@timestamp"?: unknown;
+  };
   const id = usageRecordId(partial);
   const parsed = usageRecordSchema.safeParse(raw);
   if (!parsed.success || id === undefined) {
-    const issues = parsed.success ? ["event_id or github_request_id with type: missing"] : parsed.error.issues.map((i) => `${i.path.join(".") || "(record)"}: ${i.message}`);
+    const issues = parsed.success
+      ? ["event_id or github_request_id with type: missing"]
+      : parsed.error.issues.map((i) => `${i.path.join(".") || "(record)"}: ${i.message}`);
     return {
       ok: false,
       reason: `usage record failed validation: ${issues.join("; ")}`,
@@ -69,7 +90,10 @@ export function toUsageRecord(raw: unknown, ctx: UsageContext): UsageRecordResul
     if (Array.isArray(value)) return value.map((v) => digest(v, key, underFunction));
     if (value !== null && typeof value === "object") {
       return Object.fromEntries(
-        Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, digest(v, k, k === "function" || (underFunction && k !== "arguments"))]),
+        Object.entries(value as Record<string, unknown>).map(([k, v]) => [
+          k,
+          digest(v, k, k === "function" || (underFunction && k !== "arguments")),
+        ]),
       );
     }
     if (typeof value !== "string") return value;
@@ -89,7 +113,8 @@ export function toUsageRecord(raw: unknown, ctx: UsageContext): UsageRecordResul
       tenant: ctx.tenant,
       enterprise: ctx.enterprise,
       type: r.type,
-      user_pseudonym: r.user_id === null || r.user_id === undefined ? null : ctx.pseudonymizer.pseudonym(`id:${r.user_id}`),
+      user_pseudonym:
+        r.user_id === null || r.user_id === undefined ? null : ctx.pseudonymizer.pseudonym(`id:${r.user_id}`),
       enterprise_id: r.enterprise_id ?? null,
       github_request_id: r.github_request_id ?? null,
       endpoint: r.endpoint ?? null,

@@ -46,23 +46,37 @@ describe("audit events, exactly once", () => {
   it("10,000 events over 100 pages arrive once each, across a kill -9 in the middle", async () => {
     const prefix = uniquePrefix("audit-kill");
     const events = auditEvents("acme", 10_000, { startMs: Date.now() - 2 * 86_400_000, stepMs: 15_000 });
-    const sim = await startGithubSimulator({ tokens: [token], orgs: { acme: { id: 1, seats: [], auditEvents: events } } });
+    const sim = await startGithubSimulator({
+      tokens: [token],
+      orgs: { acme: { id: 1, seats: [], auditEvents: events } },
+    });
     cleanups.push(() => sim.close());
     const env = { ...process.env, ...envFor(sim, prefix), LOG_LEVEL: "warn" };
     const main = fileURLToPath(new URL("../../src/main.ts", import.meta.url));
     const auditRequests = () => sim.requests.filter((r) => r.path === "/orgs/acme/audit-log");
     const startChild = () => {
-      const child: ChildProcess = spawn(process.execPath, [main], { env, stdio: ["ignore", "ignore", "inherit"] });
+      const child: ChildProcess = spawn(process.execPath, [main], {
+        env,
+        stdio: ["ignore", "ignore", "inherit"],
+      });
       cleanups.push(() => void child.kill("SIGKILL"));
       return child;
     };
 
     const first = startChild();
-    await waitFor("page 40 to be requested", () => Promise.resolve(auditRequests().length >= 40 || undefined), 120_000, 5);
+    await waitFor(
+      "page 40 to be requested",
+      () => Promise.resolve(auditRequests().length >= 40 || undefined),
+      120_000,
+      5,
+    );
     first.kill("SIGKILL");
     await new Promise((resolve) => first.once("exit", resolve));
     const beforeRestart = await publishedIds(prefix);
-    assert.ok(beforeRestart.length > 0 && beforeRestart.length < 10_000, `published ${beforeRestart.length} before the kill`);
+    assert.ok(
+      beforeRestart.length > 0 && beforeRestart.length < 10_000,
+      `published ${beforeRestart.length} before the kill`,
+    );
 
     const second = startChild();
     const published = await waitFor(
@@ -89,7 +103,10 @@ describe("audit events, exactly once", () => {
     const prefix = uniquePrefix("audit-late");
     const start = Date.now() - 3 * 3_600_000;
     const events = auditEvents("acme", 500, { startMs: start, stepMs: 10_000, idPrefix: "first" });
-    const sim = await startGithubSimulator({ tokens: [token], orgs: { acme: { id: 1, seats: [], auditEvents: events } } });
+    const sim = await startGithubSimulator({
+      tokens: [token],
+      orgs: { acme: { id: 1, seats: [], auditEvents: events } },
+    });
     cleanups.push(() => sim.close());
     const service = createService(loadConfig(envFor(sim, prefix)), { logger, kafka });
     cleanups.push(() => service.stop());
@@ -115,8 +132,15 @@ describe("audit events, exactly once", () => {
 
   it("agent events (actor:Copilot) are published once, with the agent named and the human pseudonymized", async () => {
     const prefix = uniquePrefix("audit-agent");
-    const events = auditEvents("acme", 60, { startMs: Date.now() - 3_600_000, stepMs: 30_000, agentEvery: 3 });
-    const sim = await startGithubSimulator({ tokens: [token], orgs: { acme: { id: 1, seats: [], auditEvents: events } } });
+    const events = auditEvents("acme", 60, {
+      startMs: Date.now() - 3_600_000,
+      stepMs: 30_000,
+      agentEvery: 3,
+    });
+    const sim = await startGithubSimulator({
+      tokens: [token],
+      orgs: { acme: { id: 1, seats: [], auditEvents: events } },
+    });
     cleanups.push(() => sim.close());
     const service = createService(loadConfig(envFor(sim, prefix)), { logger, kafka });
     cleanups.push(() => service.stop());
@@ -125,7 +149,11 @@ describe("audit events, exactly once", () => {
     const records = (await kafka.readTopic(topicNames(prefix).copilotAuditEvents)).map((r) =>
       codecs.copilotAuditEvent.decode(r.value ?? Buffer.alloc(0)),
     );
-    assert.equal(new Set(records.map((r) => r.event_id)).size, records.length, "an event was published twice");
+    assert.equal(
+      new Set(records.map((r) => r.event_id)).size,
+      records.length,
+      "an event was published twice",
+    );
     const agentEvents = records.filter((r) => r.actor_is_agent);
     assert.ok(agentEvents.length > 0);
     for (const e of agentEvents) {
@@ -138,6 +166,9 @@ describe("audit events, exactly once", () => {
     assert.deepEqual(records.map((r) => r.event_id).sort(), ids(expected).sort());
     const humans = events.map((e) => e.user).filter((u): u is string => typeof u === "string");
     const text = JSON.stringify(records).toLowerCase() + lines.join("\n").toLowerCase();
-    assert.deepEqual(humans.filter((h) => text.includes(h.toLowerCase())), []);
+    assert.deepEqual(
+      humans.filter((h) => text.includes(h.toLowerCase())),
+      [],
+    );
   });
 });

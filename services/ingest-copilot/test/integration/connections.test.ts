@@ -26,12 +26,15 @@ let service: IngestCopilotService;
 
 async function connect(token: string, org: string) {
   const err: string[] = [];
-  const code = await runCli(["connect", "copilot", "--tenant", "tenant-a", "--org", org, "--base-url", sim.url], {
-    env: { KAFKA_BROKERS: TEST_BROKERS.join(","), KAFKA_TOPIC_PREFIX: prefix, SECRETS_KEY: secretsKey },
-    stdin: Readable.from([token]),
-    out: () => undefined,
-    err: (l) => err.push(l),
-  });
+  const code = await runCli(
+    ["connect", "copilot", "--tenant", "tenant-a", "--org", org, "--base-url", sim.url],
+    {
+      env: { KAFKA_BROKERS: TEST_BROKERS.join(","), KAFKA_TOPIC_PREFIX: prefix, SECRETS_KEY: secretsKey },
+      stdin: Readable.from([token]),
+      out: () => undefined,
+      err: (l) => err.push(l),
+    },
+  );
   assert.equal(code, 0, err.join("\n"));
 }
 
@@ -71,13 +74,21 @@ after(async () => {
 
 describe("connections", () => {
   it("polls a connection that existed at start", async () => {
-    await waitFor("acme's first snapshot", async () => ((await snapshotOrgs()).includes("acme") ? true : undefined), 60_000);
+    await waitFor(
+      "acme's first snapshot",
+      async () => ((await snapshotOrgs()).includes("acme") ? true : undefined),
+      60_000,
+    );
   });
 
   it("polls a new connection right after it is connected, while GitHub fails for another", async () => {
     sim.injectFault(faults.serverError(/^\/orgs\/acme\//, 500, { times: Infinity }));
     await connect(globexToken, "globex");
-    await waitFor("globex's first snapshot", async () => ((await snapshotOrgs()).includes("globex") ? true : undefined), 60_000);
+    await waitFor(
+      "globex's first snapshot",
+      async () => ((await snapshotOrgs()).includes("globex") ? true : undefined),
+      60_000,
+    );
     assert.ok(service.connection("github-org-acme"), "a failing connection stays connected");
   });
 

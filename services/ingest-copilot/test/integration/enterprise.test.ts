@@ -10,10 +10,23 @@ import type { ClickHouse } from "@aiaudit/clickhouse";
 import { codecs, topicNames } from "@aiaudit/contracts";
 import { createService, type IngestCopilotService } from "@aiaudit/ingest-copilot";
 import { loadConfig } from "@aiaudit/ingest-copilot/config";
-import { auditEvents, seats, startGithubSimulator, usageRecords, type GithubSimulator } from "@aiaudit/sim-github";
+import {
+  auditEvents,
+  seats,
+  startGithubSimulator,
+  usageRecords,
+  type GithubSimulator,
+} from "@aiaudit/sim-github";
 import { createService as createSnapshotter, type SnapshotterService } from "@aiaudit/snapshotter";
 import { loadConfig as loadSnapshotterConfig } from "@aiaudit/snapshotter/config";
-import { captureLogger, testClickHouse, testKafka, TEST_BROKERS, uniquePrefix, waitFor } from "@aiaudit/testing";
+import {
+  captureLogger,
+  testClickHouse,
+  testKafka,
+  TEST_BROKERS,
+  uniquePrefix,
+  waitFor,
+} from "@aiaudit/testing";
 
 const token = "ghp_enterprisetoken00000000000000000";
 const secretsKey = "12".repeat(32);
@@ -36,21 +49,33 @@ before(async () => {
       "acme-ent": {
         id: 77,
         seats: seats("acme", 8),
-        auditEvents: auditEvents("acme", 40, { startMs: Date.now() - 3_600_000, stepMs: 30_000, business: "acme-ent" }),
+        auditEvents: auditEvents("acme", 40, {
+          startMs: Date.now() - 3_600_000,
+          stepMs: 30_000,
+          business: "acme-ent",
+        }),
         usageRecords: usage,
       },
     },
   });
   const env = { KAFKA_BROKERS: TEST_BROKERS.join(","), KAFKA_TOPIC_PREFIX: prefix, SECRETS_KEY: secretsKey };
   const err: string[] = [];
-  const code = await runCli(["connect", "copilot", "--tenant", "tenant-a", "--enterprise", "acme-ent", "--base-url", sim.url], {
-    env,
-    stdin: Readable.from([token]),
-    out: () => undefined,
-    err: (l) => err.push(l),
-  });
+  const code = await runCli(
+    ["connect", "copilot", "--tenant", "tenant-a", "--enterprise", "acme-ent", "--base-url", sim.url],
+    {
+      env,
+      stdin: Readable.from([token]),
+      out: () => undefined,
+      err: (l) => err.push(l),
+    },
+  );
   assert.equal(code, 0, err.join("\n"));
-  const config = { ...env, TENANT_ID: "tenant-a", PSEUDONYM_KEY: "13".repeat(32), SNAPSHOTTER_GROUP_ID: `${prefix}-sink` };
+  const config = {
+    ...env,
+    TENANT_ID: "tenant-a",
+    PSEUDONYM_KEY: "13".repeat(32),
+    SNAPSHOTTER_GROUP_ID: `${prefix}-sink`,
+  };
   snapshotter = createSnapshotter(loadSnapshotterConfig(config), { logger, kafka, clickhouse: ch });
   await snapshotter.start();
   service = createService(loadConfig(config), { logger, kafka });
@@ -67,7 +92,12 @@ it("reads enterprise seats, the enterprise audit log and usage records, and keep
   const usageRows = await waitFor(
     "usage records in ClickHouse",
     async () => {
-      const rows = await ch.rows<{ record_id: string; body: string | null; body_digest_json: string; tool_names: string[] }>(
+      const rows = await ch.rows<{
+        record_id: string;
+        body: string | null;
+        body_digest_json: string;
+        tool_names: string[];
+      }>(
         `SELECT record_id, body, body_digest_json, tool_names FROM ${ch.table("copilot_usage_records")} FINAL`,
       );
       return rows.length === usage.length ? rows : undefined;
@@ -77,12 +107,21 @@ it("reads enterprise seats, the enterprise audit log and usage records, and keep
   assert.ok(usageRows.every((r) => r.body === null && r.tool_names.includes("read_file")));
   assert.ok(!JSON.stringify(usageRows).includes("Add input validation"));
 
-  const auditRows = await ch.rows<{ n: string }>(`SELECT toString(count()) AS n FROM ${ch.table("copilot_audit_events")} FINAL WHERE scope = 'ENTERPRISE'`);
+  const auditRows = await ch.rows<{ n: string }>(
+    `SELECT toString(count()) AS n FROM ${ch.table("copilot_audit_events")} FINAL WHERE scope = 'ENTERPRISE'`,
+  );
   assert.ok(Number(auditRows[0]?.n) > 0);
   const ends = (await kafka.readTopic(topics.copilotSeats))
     .map((r) => codecs.copilotSeatSnapshot.decode(r.value ?? Buffer.alloc(0)))
     .filter((r) => r.kind === "END");
-  assert.deepEqual(ends.map((e) => [e.org, e.scope]), [["acme-ent", "ENTERPRISE"]]);
-  assert.ok(sim.requests.some((r) => r.path === "/enterprises/acme-ent/copilot/usage-records" && r.query.per_page === "25"));
+  assert.deepEqual(
+    ends.map((e) => [e.org, e.scope]),
+    [["acme-ent", "ENTERPRISE"]],
+  );
+  assert.ok(
+    sim.requests.some(
+      (r) => r.path === "/enterprises/acme-ent/copilot/usage-records" && r.query.per_page === "25",
+    ),
+  );
   assert.ok(!lines.join("\n").includes(token));
 });

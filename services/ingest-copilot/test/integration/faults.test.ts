@@ -8,7 +8,13 @@ import { after, before, describe, it } from "node:test";
 import { codecs, topicNames } from "@aiaudit/contracts";
 import { createService, type IngestCopilotService } from "@aiaudit/ingest-copilot";
 import { loadConfig } from "@aiaudit/ingest-copilot/config";
-import { auditEvents, faults, startGithubSimulator, type Fault, type GithubSimulator } from "@aiaudit/sim-github";
+import {
+  auditEvents,
+  faults,
+  startGithubSimulator,
+  type Fault,
+  type GithubSimulator,
+} from "@aiaudit/sim-github";
 import { captureLogger, testKafka, TEST_BROKERS, uniquePrefix } from "@aiaudit/testing";
 
 const token = "ghp_faultstoken0000000000000000000000";
@@ -64,7 +70,9 @@ describe("ingest-copilot under GitHub faults", () => {
   });
 
   it("waits the retry-after of a secondary rate limit before retrying", async () => {
-    const from = nextBatch(faults.secondaryRateLimit({ path, query: "after=", retryAfterSeconds: 2, status: 429 }));
+    const from = nextBatch(
+      faults.secondaryRateLimit({ path, query: "after=", retryAfterSeconds: 2, status: 429 }),
+    );
     assert.equal((await service.pollAuditEvents()).published, 300);
     const reqs = auditRequestsSince(from);
     const limited = reqs.findIndex((r) => r.status === 429);
@@ -74,7 +82,9 @@ describe("ingest-copilot under GitHub faults", () => {
   });
 
   it("waits for x-ratelimit-reset when the primary limit is spent", async () => {
-    const from = nextBatch(faults.primaryRateLimit({ path, query: "after=", resetInSeconds: 1, status: 403 }));
+    const from = nextBatch(
+      faults.primaryRateLimit({ path, query: "after=", resetInSeconds: 1, status: 403 }),
+    );
     assert.equal((await service.pollAuditEvents()).published, 300);
     const reqs = auditRequestsSince(from);
     const limited = reqs.findIndex((r) => r.status === 403);

@@ -14,7 +14,10 @@ const token = "ghp_conditionalseats0000000000000000";
 const prefix = uniquePrefix("seats-304");
 const { logger } = captureLogger();
 const kafka = testKafka(logger);
-const sim = await startGithubSimulator({ tokens: [token], orgs: { acme: { id: 1, seats: seats("acme", 120) } } });
+const sim = await startGithubSimulator({
+  tokens: [token],
+  orgs: { acme: { id: 1, seats: seats("acme", 120) } },
+});
 const service = createService(
   loadConfig({
     KAFKA_BROKERS: TEST_BROKERS.join(","),
@@ -32,7 +35,8 @@ after(async () => {
   await service.stop();
   await sim.close();
 });
-const seatRequests = (from: number) => sim.requests.slice(from).filter((r) => r.path === "/orgs/acme/copilot/billing/seats");
+const seatRequests = (from: number) =>
+  sim.requests.slice(from).filter((r) => r.path === "/orgs/acme/copilot/billing/seats");
 
 it("an unchanged seat list costs only 304s; a changed one is read in full again", async () => {
   const first = await service.pollSeats();
@@ -45,7 +49,10 @@ it("an unchanged seat list costs only 304s; a changed one is read in full again"
   assert.equal(second.snapshotId, first.snapshotId);
   const conditional = seatRequests(from);
   assert.equal(conditional.length, 3);
-  assert.ok(conditional.every((r) => r.status === 304 && r.ifNoneMatch), JSON.stringify(conditional.map((r) => r.status)));
+  assert.ok(
+    conditional.every((r) => r.status === 304 && r.ifNoneMatch),
+    JSON.stringify(conditional.map((r) => r.status)),
+  );
 
   sim.setSeats("acme", seats("acme", 121));
   from = sim.requests.length;

@@ -15,8 +15,7 @@ describe("ingest-copilot main", () => {
   it("stops at start with exit 1 and names every missing variable", () => {
     const result = run({});
     assert.equal(result.status, 1);
-    for (const variable of ["TENANT_ID", "PSEUDONYM_KEY"])
-      assert.match(result.stdout, new RegExp(variable));
+    for (const variable of ["TENANT_ID", "PSEUDONYM_KEY"]) assert.match(result.stdout, new RegExp(variable));
     assert.doesNotMatch(result.stdout, /at .*\.ts:\d+/, "a stack trace reached the operator");
   });
   it("says when there is nothing to poll", () => {

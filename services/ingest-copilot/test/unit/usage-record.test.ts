@@ -9,7 +9,10 @@ const p = createPseudonymizer(Buffer.alloc(32, 3));
 const ctx = { tenant: "t", enterprise: "ent", pseudonymizer: p, keepContent: false, now: 1 };
 const [request, response] = usageRecords(7, 2, { startMs: 1_790_000_000_000 });
 const reference = JSON.parse(
-  readFileSync(new URL("../../../../../shared/reference/github/copilot-openapi-subset.json", import.meta.url), "utf8"),
+  readFileSync(
+    new URL("../../../../../shared/reference/github/copilot-openapi-subset.json", import.meta.url),
+    "utf8",
+  ),
 ) as { components: { examples: Record<string, { value: unknown[] }> } };
 
 describe("toUsageRecord", () => {
@@ -19,12 +22,15 @@ describe("toUsageRecord", () => {
     const text = JSON.stringify(r.record);
     assert.ok(!text.includes("Add input validation"), text);
     assert.equal(r.record.body, null);
-    const digest = JSON.parse(r.record.body_digest_json) as { prompt: { hmac: string; length: number }; model: string };
+    const digest = JSON.parse(r.record.body_digest_json) as {
+      prompt: { hmac: string; length: number };
+      model: string;
+    };
     assert.equal(digest.model, "gpt-4.1");
     assert.equal(digest.prompt.length, "Add input validation to handler 0".length);
     assert.equal(digest.prompt.hmac, p.mac("Add input validation to handler 0"));
     assert.deepEqual(r.record.tool_names, ["read_file", "edit_file"]);
-    assert.equal(r.record.body_hmac, p.mac(String((request as { body: string }).body)));
+    assert.equal(r.record.body_hmac, p.mac((request as { body: string }).body));
     assert.equal(r.record.user_pseudonym, p.pseudonym("id:10000"));
   });
   it("names the tools a response called, and hides their arguments", () => {

@@ -8,7 +8,11 @@ import type { SinkDeps } from "./types.ts";
 export function createAuditEventSink(deps: SinkDeps) {
   return async function sinkAuditEventBatch(batch: IncomingBatch): Promise<void> {
     const { values, poison } = decodeBatch(batch, codecs.copilotAuditEvent, deps.topics, deps.telemetry);
-    await deps.ch.insert("copilot_audit_events", values.map(({ value }) => timestampRow(value)), batchToken(batch, "events"));
+    await deps.ch.insert(
+      "copilot_audit_events",
+      values.map(({ value }) => timestampRow(value)),
+      batchToken(batch, "events"),
+    );
     await deps.deadLetters(poison);
   };
 }

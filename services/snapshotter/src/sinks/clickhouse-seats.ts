@@ -17,7 +17,12 @@ export function createSeatSink(deps: SinkDeps) {
     for (const { value, record } of values) {
       addSeatRecord(rows, value, { partition: record.partition, offset: record.offset });
       if (value.kind === "END") {
-        deps.telemetry.snapshotCompleted({ tenant: value.tenant, org: value.org, snapshotId: value.snapshot_id, rows: value.row_count ?? 0 });
+        deps.telemetry.snapshotCompleted({
+          tenant: value.tenant,
+          org: value.org,
+          snapshotId: value.snapshot_id,
+          rows: value.row_count ?? 0,
+        });
       }
     }
     // Rows before markers: a marker never points at rows that are not in yet.

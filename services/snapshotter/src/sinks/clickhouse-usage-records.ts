@@ -8,7 +8,11 @@ import type { SinkDeps } from "./types.ts";
 export function createUsageRecordSink(deps: SinkDeps) {
   return async function sinkUsageRecordBatch(batch: IncomingBatch): Promise<void> {
     const { values, poison } = decodeBatch(batch, codecs.copilotUsageRecord, deps.topics, deps.telemetry);
-    await deps.ch.insert("copilot_usage_records", values.map(({ value }) => timestampRow(value)), batchToken(batch, "usage"));
+    await deps.ch.insert(
+      "copilot_usage_records",
+      values.map(({ value }) => timestampRow(value)),
+      batchToken(batch, "usage"),
+    );
     await deps.deadLetters(poison);
   };
 }

@@ -13,7 +13,12 @@ export interface Decoded<T> {
   poison: DeadLetter[];
 }
 
-export function decodeBatch<T>(batch: IncomingBatch, codec: AvroCodec<T>, topics: TopicNames, telemetry: Telemetry): Decoded<T> {
+export function decodeBatch<T>(
+  batch: IncomingBatch,
+  codec: AvroCodec<T>,
+  topics: TopicNames,
+  telemetry: Telemetry,
+): Decoded<T> {
   const out: Decoded<T> = { values: [], poison: [] };
   for (const record of batch.records) {
     try {
@@ -21,7 +26,12 @@ export function decodeBatch<T>(batch: IncomingBatch, codec: AvroCodec<T>, topics
       out.values.push({ value: codec.decode(record.value), record });
     } catch (err) {
       const reason = describeError(err);
-      telemetry.recordPoisoned({ topic: batch.topic, partition: batch.partition, offset: record.offset, reason });
+      telemetry.recordPoisoned({
+        topic: batch.topic,
+        partition: batch.partition,
+        offset: record.offset,
+        reason,
+      });
       out.poison.push(
         deadLetter({
           dlqTopic: topics.dlq,

@@ -50,7 +50,8 @@ export function addSeatRecord(rows: SeatTableRows, record: CopilotSeatSnapshotRe
   } else if (record.kind === "END" || record.kind === "UNCHANGED") {
     // UNCHANGED confirms an earlier snapshot for its day: the daily count goes on without rows.
     const rowCount = record.row_count ?? 0;
-    if (record.kind === "END") rows.markers.push({ ...common, row_count: rowCount, total_seats: record.total_seats });
+    if (record.kind === "END")
+      rows.markers.push({ ...common, row_count: rowCount, total_seats: record.total_seats });
     rows.daily.push({
       tenant: record.tenant,
       org: record.org,

@@ -15,7 +15,9 @@ import { readAll, UsageError, type Io } from "../io.ts";
 
 const envSchema = z.object({
   ...kafkaEnv,
-  SECRETS_KEY: key32.describe("32-byte key that seals credentials (hex or base64); ingest-copilot needs the same"),
+  SECRETS_KEY: key32.describe(
+    "32-byte key that seals credentials (hex or base64); ingest-copilot needs the same",
+  ),
 });
 
 export async function connectCopilot(args: string[], io: Io): Promise<number> {
@@ -32,9 +34,12 @@ export async function connectCopilot(args: string[], io: Io): Promise<number> {
     strict: true,
   });
   if (!values.tenant) throw new UsageError("--tenant is required");
-  if (Boolean(values.org) === Boolean(values.enterprise)) throw new UsageError("give exactly one of --org and --enterprise");
+  if (Boolean(values.org) === Boolean(values.enterprise))
+    throw new UsageError("give exactly one of --org and --enterprise");
   const env = parseEnv(envSchema, io.env);
-  const token = (values["token-file"] ? readFileSync(values["token-file"], "utf8") : await readAll(io.stdin)).trim();
+  const token = (
+    values["token-file"] ? readFileSync(values["token-file"], "utf8") : await readAll(io.stdin)
+  ).trim();
   if (!token) throw new UsageError("no token: pass --token-file or write the token to standard input");
 
   const kind = values.org ? "ORGANIZATION" : "ENTERPRISE";
@@ -59,9 +64,15 @@ export async function connectCopilot(args: string[], io: Io): Promise<number> {
     keepUsageContent: values["keep-usage-content"],
     now: Date.now(),
   });
-  const kafka = createKafka({ brokers: env.KAFKA_BROKERS, clientId: `${env.KAFKA_CLIENT_ID}-cli`, logger: createLogger({ name: "aiaudit-cli", level: "error" }) });
+  const kafka = createKafka({
+    brokers: env.KAFKA_BROKERS,
+    clientId: `${env.KAFKA_CLIENT_ID}-cli`,
+    logger: createLogger({ name: "aiaudit-cli", level: "error" }),
+  });
   await kafka.ensureTopics(topicSpecs(env.KAFKA_TOPIC_PREFIX));
-  const producer = await kafka.transactionalProducer(`${env.KAFKA_TOPIC_PREFIX}.cli.connections.${record.tenant}.${record.connection_id}`);
+  const producer = await kafka.transactionalProducer(
+    `${env.KAFKA_TOPIC_PREFIX}.cli.connections.${record.tenant}.${record.connection_id}`,
+  );
   try {
     await producer.transaction((tx) =>
       tx.send([

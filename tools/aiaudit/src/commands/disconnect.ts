@@ -8,15 +8,31 @@ import { createLogger } from "@aiaudit/logger";
 import { UsageError, type Io } from "../io.ts";
 
 export async function disconnect(args: string[], io: Io): Promise<number> {
-  const { values } = parseArgs({ args, options: { tenant: { type: "string" }, connection: { type: "string" } }, strict: true });
+  const { values } = parseArgs({
+    args,
+    options: { tenant: { type: "string" }, connection: { type: "string" } },
+    strict: true,
+  });
   if (!values.tenant || !values.connection) throw new UsageError("--tenant and --connection are required");
   const env = parseEnv(z.object(kafkaEnv), io.env);
-  const kafka = createKafka({ brokers: env.KAFKA_BROKERS, clientId: `${env.KAFKA_CLIENT_ID}-cli`, logger: createLogger({ name: "aiaudit-cli", level: "error" }) });
+  const kafka = createKafka({
+    brokers: env.KAFKA_BROKERS,
+    clientId: `${env.KAFKA_CLIENT_ID}-cli`,
+    logger: createLogger({ name: "aiaudit-cli", level: "error" }),
+  });
   await kafka.ensureTopics(topicSpecs(env.KAFKA_TOPIC_PREFIX));
-  const producer = await kafka.transactionalProducer(`${env.KAFKA_TOPIC_PREFIX}.cli.connections.${values.tenant}.${values.connection}`);
+  const producer = await kafka.transactionalProducer(
+    `${env.KAFKA_TOPIC_PREFIX}.cli.connections.${values.tenant}.${values.connection}`,
+  );
   try {
     await producer.transaction((tx) =>
-      tx.send([{ topic: topicNames(env.KAFKA_TOPIC_PREFIX).connections, key: `${values.tenant}/${values.connection}`, value: null }]),
+      tx.send([
+        {
+          topic: topicNames(env.KAFKA_TOPIC_PREFIX).connections,
+          key: `${values.tenant}/${values.connection}`,
+          value: null,
+        },
+      ]),
     );
   } finally {
     await producer.disconnect();

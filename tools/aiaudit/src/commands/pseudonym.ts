@@ -10,12 +10,20 @@ import { createPseudonymizer } from "@aiaudit/crypto";
 import { UsageError, type Io } from "../io.ts";
 
 export function pseudonym(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: { "key-file": { type: "string" } }, allowPositionals: true, strict: true });
+  const { values, positionals } = parseArgs({
+    args,
+    options: { "key-file": { type: "string" } },
+    allowPositionals: true,
+    strict: true,
+  });
   if (positionals.length === 0) throw new UsageError("give at least one login or email");
   const env = values["key-file"]
     ? { PSEUDONYM_KEY: readFileSync(values["key-file"], "utf8").trim() }
     : { PSEUDONYM_KEY: io.env.PSEUDONYM_KEY };
-  const { PSEUDONYM_KEY } = parseEnv(z.object({ PSEUDONYM_KEY: key32.describe("the tenant's pseudonym key, or --key-file") }), env);
+  const { PSEUDONYM_KEY } = parseEnv(
+    z.object({ PSEUDONYM_KEY: key32.describe("the tenant's pseudonym key, or --key-file") }),
+    env,
+  );
   const p = createPseudonymizer(PSEUDONYM_KEY);
   for (const identity of positionals) io.out(`${p.pseudonym(identity)}  ${identity}  (key ${p.keyId})`);
   return Promise.resolve(0);

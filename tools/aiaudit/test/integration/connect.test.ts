@@ -62,7 +62,10 @@ describe("aiaudit connect copilot", () => {
   it("404: says the org name is wrong or the owner is not a member", async () => {
     const r = await connect(good, "--org", "acme-typo");
     assert.equal(r.code, 1);
-    assert.match(r.err, /organization "acme-typo" .* was not found \(404\): the name is wrong, or the token's owner is not a member/);
+    assert.match(
+      r.err,
+      /organization "acme-typo" .* was not found \(404\): the name is wrong, or the token's owner is not a member/,
+    );
   });
 
   it("rate limit: says when to try again", async () => {
@@ -93,7 +96,11 @@ describe("aiaudit connect copilot", () => {
     assert.equal(connection.status, "ACTIVE");
     assert.deepEqual(connection.scopes, everything);
     assert.ok(connection.token_expires_at);
-    assert.equal(openSecret(Buffer.from(secretsKey, "hex"), connection.sealed_token, "tenant-a/github-org-acme"), expiring);
-    for (const text of [r.out, r.err, ...lines, JSON.stringify(sim.requests)]) assert.ok(!text.includes(expiring));
+    assert.equal(
+      openSecret(Buffer.from(secretsKey, "hex"), connection.sealed_token, "tenant-a/github-org-acme"),
+      expiring,
+    );
+    for (const text of [r.out, r.err, ...lines, JSON.stringify(sim.requests)])
+      assert.ok(!text.includes(expiring));
   });
 });
