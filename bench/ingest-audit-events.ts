@@ -16,6 +16,9 @@ import { createService } from "@aiaudit/ingest-copilot";
 import { loadConfig } from "@aiaudit/ingest-copilot/config";
 import { createLogger } from "@aiaudit/logger";
 import { auditEvents, startGithubSimulator } from "@aiaudit/sim-github";
+import { auditLogPages } from "../services/ingest-copilot/src/source/audit-log.ts";
+import { createGithubClient } from "../services/ingest-copilot/src/source/github-client.ts";
+import { telemetry } from "../services/ingest-copilot/src/telemetry.ts";
 import { testKafka, TEST_BROKERS, uniquePrefix } from "@aiaudit/testing";
 
 const count = Number(process.argv[2] ?? 10_000);
@@ -37,8 +40,12 @@ const raw = new Kafka({ clientId: "bench-raw", brokers: TEST_BROKERS, logLevel: 
 const rawProducer = raw.producer({ createPartitioner: Partitioners.DefaultPartitioner });
 await rawProducer.connect();
 
+// A second reference: reading the same pages through the service's own GitHub client (octokit
+// with the throttling and retry plugins), publishing nothing, to show where the time goes.
+const github = createGithubClient({ baseUrl: sim.url, token, telemetry: telemetry(logger) });
 const pipelineMs: number[] = [];
 const rawMs: number[] = [];
+const readMs: number[] = [];
 for (let round = 0; round < rounds; round++) {
   const prefix = uniquePrefix("bench");
   const topics = topicNames(prefix);
@@ -92,8 +99,22 @@ for (let round = 0; round < rounds; round++) {
     });
   }
   rawMs.push(performance.now() - started);
+
+  started = performance.now();
+  let read = 0;
+  for await (const page of auditLogPages(github, {
+    scope: "ORGANIZATION",
+    slug: "acme",
+    phrase: "action:copilot",
+    sinceMs: 0,
+    perPage: 100,
+  })) {
+    read += page.length;
+  }
+  readMs.push(performance.now() - started);
+  if (read !== count) throw new Error(`read ${read}, expected ${count}`);
   process.stdout.write(
-    `round ${round + 1}: pipeline ${((count / (pipelineMs.at(-1) ?? 1)) * 1000) | 0} ev/s, raw kafkajs ${((count / (rawMs.at(-1) ?? 1)) * 1000) | 0} ev/s\n`,
+    `round ${round + 1}: GitHub read only ${((count / (readMs.at(-1) ?? 1)) * 1000) | 0} ev/s, pipeline ${((count / (pipelineMs.at(-1) ?? 1)) * 1000) | 0} ev/s, raw kafkajs ${((count / (rawMs.at(-1) ?? 1)) * 1000) | 0} ev/s\n`,
   );
 }
 await rawProducer.disconnect();
@@ -101,9 +122,11 @@ await sim.close();
 
 const pipeline = (count / median(pipelineMs)) * 1000;
 const baseline = (count / median(rawMs)) * 1000;
+const readOnly = (count / median(readMs)) * 1000;
 process.stdout.write(
   `\n${count} events x ${rounds} rounds (medians)\n` +
     `  ingest-copilot, simulator -> Kafka (transactional, per page): ${pipeline.toFixed(0)} events/s\n` +
     `  raw kafkajs produce of the same records (batches of 100):    ${baseline.toFixed(0)} events/s\n` +
-    `  ratio pipeline / raw: ${(pipeline / baseline).toFixed(2)}\n`,
+    `  reading the same pages through octokit, publishing nothing:  ${readOnly.toFixed(0)} events/s\n` +
+    `  ratio pipeline / raw: ${(pipeline / baseline).toFixed(2)}; pipeline / read only: ${(pipeline / readOnly).toFixed(2)}\n`,
 );
