@@ -5,11 +5,5 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
 source scripts/env.sh
-started_here=0
-if ! bash deploy/local/kafka/kafka.sh status >/dev/null 2>&1; then
-  bash deploy/local/kafka/kafka.sh start
-  started_here=1
-fi
-stop_broker() { [ "$started_here" = 1 ] && bash deploy/local/kafka/kafka.sh stop; true; }
-trap stop_broker EXIT
+source scripts/broker.sh
 node runner/src/demo.ts

@@ -13,6 +13,7 @@ import {
   Partitioners,
   logLevel as KafkaLogLevel,
   type Admin,
+  type Batch,
   type Consumer,
   type IHeaders,
   type LogEntry,
@@ -135,6 +136,18 @@ function fencedOr(err: unknown, transactionalId: string): unknown {
     `producer ${transactionalId} was fenced: another instance with the same transactionalId is running`,
     { cause: err },
   );
+}
+
+function incomingRecords(batch: Batch): IncomingRecord[] {
+  return batch.messages.map((m) => ({
+    topic: batch.topic,
+    partition: batch.partition,
+    offset: m.offset,
+    key: m.key ? m.key.toString("utf8") : null,
+    value: m.value,
+    headers: toHeaders(m.headers),
+    timestamp: m.timestamp,
+  }));
 }
 
 function toHeaders(headers: IHeaders | undefined): Record<string, string> {
@@ -288,17 +301,7 @@ export function createKafka(settings: KafkaSettings): KafkaClient {
           consumer
             .run({
               eachBatch: async ({ batch }) => {
-                for (const m of batch.messages) {
-                  records.push({
-                    topic,
-                    partition: batch.partition,
-                    offset: m.offset,
-                    key: m.key ? m.key.toString("utf8") : null,
-                    value: m.value,
-                    headers: toHeaders(m.headers),
-                    timestamp: m.timestamp,
-                  });
-                }
+                records.push(...incomingRecords(batch));
                 const high = remaining.get(batch.partition);
                 if (high !== undefined && BigInt(batch.lastOffset()) + 1n >= high)
                   remaining.set(batch.partition, 0n);
@@ -338,15 +341,7 @@ export function createKafka(settings: KafkaSettings): KafkaClient {
         eachBatch: async (payload) => {
           const { batch } = payload;
           if (!payload.isRunning() || payload.isStale()) return;
-          const records: IncomingRecord[] = batch.messages.map((m) => ({
-            topic: batch.topic,
-            partition: batch.partition,
-            offset: m.offset,
-            key: m.key ? m.key.toString("utf8") : null,
-            value: m.value,
-            headers: toHeaders(m.headers),
-            timestamp: m.timestamp,
-          }));
+          const records = incomingRecords(batch);
           const lastOffset = batch.lastOffset();
           if (records.length > 0) {
             await consumerSettings.handleBatch({

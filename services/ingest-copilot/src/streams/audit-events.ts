@@ -4,9 +4,9 @@
  */
 import { codecs, recordKey, type CopilotAuditEvent } from "@aiaudit/contracts";
 import { auditLogPages } from "../source/audit-log.ts";
-import type { GithubClient } from "../source/github-client.ts";
+import type { StreamDeps } from "./types.ts";
 import { toAuditEvent } from "../transforms/audit-event.ts";
-import { createWindowedStream, type WindowedPollResult, type WindowedStreamDeps } from "./windowed.ts";
+import { createWindowedStream, type WindowedPollResult } from "./windowed.ts";
 
 export type AuditPollResult = WindowedPollResult;
 
@@ -23,10 +23,7 @@ export interface AuditStreamSettings {
   skip?: (event: CopilotAuditEvent) => boolean;
 }
 
-export function createAuditStream(
-  settings: AuditStreamSettings,
-  deps: WindowedStreamDeps & { github: GithubClient },
-) {
+export function createAuditStream(settings: AuditStreamSettings, deps: StreamDeps) {
   const ctx = {
     tenant: settings.tenant,
     org: settings.slug,

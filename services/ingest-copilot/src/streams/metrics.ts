@@ -4,19 +4,11 @@
  * cursor, in one transaction. A day without a report is retried while it is recent (reports come
  * with a delay) and skipped once it is older than REPORT_DELAY_DAYS.
  */
-import {
-  codecs,
-  recordKey,
-  type CopilotMetricsRow,
-  type StreamCursor,
-  type TopicNames,
-} from "@aiaudit/contracts";
-import { pseudonymizeDeep, type Pseudonymizer } from "@aiaudit/crypto";
-import type { TransactionalProducer } from "@aiaudit/kafka";
+import { codecs, recordKey, type CopilotMetricsRow, type StreamCursor } from "@aiaudit/contracts";
+import { pseudonymizeDeep } from "@aiaudit/crypto";
 import { cursorKey } from "../source/cursors.ts";
-import type { GithubClient } from "../source/github-client.ts";
 import { fetchDailyReport } from "../source/metrics-reports.ts";
-import type { Telemetry } from "../telemetry.ts";
+import type { StreamDeps } from "./types.ts";
 
 export const METRICS_STREAM = "copilot.metrics";
 const DAY_MS = 86_400_000;
@@ -32,15 +24,7 @@ export interface MetricsStreamSettings {
   timeoutMs: number;
 }
 
-export interface MetricsStreamDeps {
-  github: GithubClient;
-  producer: () => Promise<TransactionalProducer>;
-  topics: TopicNames;
-  pseudonymizer: Pseudonymizer;
-  telemetry: Telemetry;
-  cursors: Map<string, StreamCursor>;
-  now?: () => number;
-}
+export type MetricsStreamDeps = StreamDeps;
 
 export interface MetricsPollResult {
   days: number;

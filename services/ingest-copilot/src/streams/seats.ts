@@ -3,28 +3,17 @@
  * answers 304 to its last ETag, an UNCHANGED marker that confirms the previous snapshot for
  * today (so the daily count goes on) at no rate-limit cost.
  */
-import type { StreamCursor, TopicNames } from "@aiaudit/contracts";
-import { pseudonymizeDeep, uuidv7, type Pseudonymizer } from "@aiaudit/crypto";
-import type { TransactionalProducer } from "@aiaudit/kafka";
+import type { CopilotSeat, StreamCursor } from "@aiaudit/contracts";
+import { pseudonymizeDeep, uuidv7 } from "@aiaudit/crypto";
 import { publishSnapshot, publishUnchanged } from "../sinks/snapshot-publisher.ts";
 import { cursorKey } from "../source/cursors.ts";
-import type { GithubClient } from "../source/github-client.ts";
 import { fetchSeats, seatsUnchanged, type SeatSource } from "../source/seats.ts";
-import type { Telemetry } from "../telemetry.ts";
 import { toSeatRecord } from "../transforms/seat.ts";
-import type { CopilotSeat } from "@aiaudit/contracts";
+import type { StreamDeps } from "./types.ts";
 
 export const SEATS_STREAM = "copilot.seats";
 
-export interface SeatStreamDeps {
-  github: GithubClient;
-  producer: () => Promise<TransactionalProducer>;
-  topics: TopicNames;
-  pseudonymizer: Pseudonymizer;
-  telemetry: Telemetry;
-  cursors: Map<string, StreamCursor>;
-  now?: () => number;
-}
+export type SeatStreamDeps = StreamDeps;
 
 export interface SeatPollResult {
   snapshotId: string;

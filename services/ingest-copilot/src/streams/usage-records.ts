@@ -4,10 +4,10 @@
  * warns, and past 48 hours records may already be gone, which it reports as an error.
  */
 import { codecs, recordKey, type CopilotUsageRecord } from "@aiaudit/contracts";
-import type { GithubClient } from "../source/github-client.ts";
+import type { StreamDeps } from "./types.ts";
 import { usageRecordPages } from "../source/usage-records.ts";
 import { toUsageRecord } from "../transforms/usage-record.ts";
-import { createWindowedStream, type WindowedPollResult, type WindowedStreamDeps } from "./windowed.ts";
+import { createWindowedStream, type WindowedPollResult } from "./windowed.ts";
 
 export const USAGE_WINDOW_MS = 48 * 3_600_000;
 export const USAGE_WARN_AFTER_MS = 36 * 3_600_000;
@@ -20,10 +20,7 @@ export interface UsageStreamSettings {
   overlapMs: number;
 }
 
-export function createUsageRecordStream(
-  settings: UsageStreamSettings,
-  deps: WindowedStreamDeps & { github: GithubClient },
-) {
+export function createUsageRecordStream(settings: UsageStreamSettings, deps: StreamDeps) {
   const now = deps.now ?? Date.now;
   const poll = createWindowedStream<CopilotUsageRecord>(
     {

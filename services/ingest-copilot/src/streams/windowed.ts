@@ -5,12 +5,12 @@
  * publishes page by page, each page with its dead letters and the advanced cursor in one Kafka
  * transaction. A restart resumes from the last committed cursor: exactly once.
  */
-import { codecs, deadLetter, type StreamCursor, type TopicNames } from "@aiaudit/contracts";
-import { pseudonymizeDeep, type Pseudonymizer } from "@aiaudit/crypto";
+import { codecs, deadLetter, type StreamCursor } from "@aiaudit/contracts";
+import { pseudonymizeDeep } from "@aiaudit/crypto";
 import { ErrorCodes } from "@aiaudit/errors";
-import type { OutgoingRecord, TransactionalProducer } from "@aiaudit/kafka";
+import type { OutgoingRecord } from "@aiaudit/kafka";
 import { cursorKey, parseWindowCursor, type WindowCursor } from "../source/cursors.ts";
-import type { Telemetry } from "../telemetry.ts";
+import type { StreamDeps } from "./types.ts";
 
 export type Parsed<T> =
   | { ok: true; value: T; id: string; at: number }
@@ -40,15 +40,8 @@ export interface WindowedStreamSettings<T> {
   topic: string;
 }
 
-export interface WindowedStreamDeps {
-  producer: () => Promise<TransactionalProducer>;
-  topics: TopicNames;
-  pseudonymizer: Pseudonymizer;
-  telemetry: Telemetry;
-  /** Last committed cursors, updated after each commit. */
-  cursors: Map<string, StreamCursor>;
-  now?: () => number;
-}
+/** The windowed machinery itself needs no GitHub client: the settings' `pages` bring the data. */
+export type WindowedStreamDeps = Omit<StreamDeps, "github">;
 
 export interface WindowedPollResult {
   pages: number;

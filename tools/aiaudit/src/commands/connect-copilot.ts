@@ -6,15 +6,13 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { kafkaEnv, key32, parseEnv } from "@aiaudit/config";
-import { codecs, topicNames, topicSpecs } from "@aiaudit/contracts";
+import { key32, parseEnv } from "@aiaudit/config";
+import { codecs } from "@aiaudit/contracts";
 import { githubConnection, probeGithub } from "@aiaudit/ingest-copilot/connect";
-import { createKafka } from "@aiaudit/kafka";
-import { createLogger } from "@aiaudit/logger";
+import { publishConnection } from "../connections.ts";
 import { readAll, UsageError, type Io } from "../io.ts";
 
 const envSchema = z.object({
-  ...kafkaEnv,
   SECRETS_KEY: key32.describe(
     "32-byte key that seals credentials (hex or base64); ingest-copilot needs the same",
   ),
@@ -64,28 +62,7 @@ export async function connectCopilot(args: string[], io: Io): Promise<number> {
     keepUsageContent: values["keep-usage-content"],
     now: Date.now(),
   });
-  const kafka = createKafka({
-    brokers: env.KAFKA_BROKERS,
-    clientId: `${env.KAFKA_CLIENT_ID}-cli`,
-    logger: createLogger({ name: "aiaudit-cli", level: "error" }),
-  });
-  await kafka.ensureTopics(topicSpecs(env.KAFKA_TOPIC_PREFIX));
-  const producer = await kafka.transactionalProducer(
-    `${env.KAFKA_TOPIC_PREFIX}.cli.connections.${record.tenant}.${record.connection_id}`,
-  );
-  try {
-    await producer.transaction((tx) =>
-      tx.send([
-        {
-          topic: topicNames(env.KAFKA_TOPIC_PREFIX).connections,
-          key: `${record.tenant}/${record.connection_id}`,
-          value: codecs.connection.encode(record),
-        },
-      ]),
-    );
-  } finally {
-    await producer.disconnect();
-  }
+  await publishConnection(io.env, record.tenant, record.connection_id, codecs.connection.encode(record));
   io.out(
     `connected ${record.tenant}/${record.connection_id} (${kind.toLowerCase()} ${slug} at ${baseUrl})` +
       (probe.expiresAt ? `; the token expires ${new Date(probe.expiresAt).toISOString()}` : ""),
