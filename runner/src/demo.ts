@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { loadConfig as loadIngestConfig } from "@aiaudit/ingest-copilot/config";
 import { createLogger } from "@aiaudit/logger";
-import { seats, startGithubSimulator } from "@aiaudit/sim-github";
+import { auditEvents, seats, startGithubSimulator } from "@aiaudit/sim-github";
 import { loadConfig as loadSnapshotterConfig } from "@aiaudit/snapshotter/config";
 import { createAllInOne } from "./all-in-one.ts";
 
@@ -21,7 +21,12 @@ if (!existsSync(keyFile)) writeFileSync(keyFile, randomBytes(32).toString("hex")
 const token = `ghp_demo${randomBytes(16).toString("hex")}`;
 const org = "acme-corp";
 const initial = seats(org, 137, "acme-dev");
-const sim = await startGithubSimulator({ tokens: [token], orgs: { [org]: { id: 9001, seats: initial } } });
+// A day of audit log: seat assignments and policy changes, and a Copilot agent opening pull requests.
+const events = auditEvents(org, 240, { startMs: Date.now() - 86_400_000, stepMs: 360_000, agentEvery: 6 });
+const sim = await startGithubSimulator({
+  tokens: [token],
+  orgs: { [org]: { id: 9001, seats: initial, auditEvents: events } },
+});
 
 const env = {
   KAFKA_TOPIC_PREFIX: "aiaudit-demo",
@@ -58,6 +63,18 @@ async function untilCurrent(snapshotId: string, rows: number): Promise<void> {
   }
 }
 
+async function untilRows(table: string, atLeast: number): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const [r] = await ch.rows<{ n: string }>(
+      `SELECT toString(count()) AS n FROM ${ch.table(table)} FINAL WHERE tenant = 'demo'`,
+    );
+    if (Number(r?.n) >= atLeast) return;
+    if (Date.now() > deadline) throw new Error(`${table} did not reach ${atLeast} rows within 60 s`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 try {
   await app.start();
   say(`aiaudit demo: GitHub simulator at ${sim.url}, organization ${org}, ${initial.length} Copilot seats`);
@@ -75,12 +92,25 @@ try {
   say(
     `snapshot 2 ${second.snapshotId}: ${second.rows} seats, ${second.rejected} rejected to the dead-letter topic`,
   );
+  const audit = await app.ingestCopilot.pollAuditEvents();
+  const agent = await app.ingestCopilot.pollAgentEvents();
+  const again = await app.ingestCopilot.pollAuditEvents();
+  say(
+    `audit log: ${audit.published} Copilot events and ${agent.published} agent events new since the last cursor, published page by page, ` +
+      `each page with its cursor; polling again published ${again.published} (${again.duplicates} re-read in the overlap window, skipped)`,
+  );
+  await untilRows("copilot_audit_events", audit.published + agent.published);
   say();
 
   say(
     `ClickHouse database ${ch.database} (${ch.embedded ? `embedded, ${env.CLICKHOUSE_DATA_DIR}` : "server"}):`,
   );
-  for (const table of ["copilot_seat_snapshots", "copilot_seat_snapshot_markers", "copilot_daily_seats"]) {
+  for (const table of [
+    "copilot_seat_snapshots",
+    "copilot_seat_snapshot_markers",
+    "copilot_daily_seats",
+    "copilot_audit_events",
+  ]) {
     const [r] = await ch.rows<{ n: string }>(`SELECT toString(count()) AS n FROM ${ch.table(table)} FINAL`);
     say(`  ${table.padEnd(32)} ${r?.n ?? 0} rows (every run so far)`);
   }
@@ -116,6 +146,13 @@ try {
   );
   for (const r of sample)
     say(`  ${r.who}…  ${r.plan_type}  last activity ${r.last_activity_at ?? "never"}  ${r.editor ?? ""}`);
+  say();
+  say("audit events by action (table copilot_audit_events; agents keep their name, people are pseudonyms):");
+  const actions = await ch.rows<{ action: string; who: string; n: string }>(
+    `SELECT action, if(actor_is_agent, concat('agent ', ifNull(actor_agent, '?')), 'people') AS who, toString(count()) AS n
+     FROM ${ch.table("copilot_audit_events")} FINAL WHERE tenant = 'demo' GROUP BY action, who ORDER BY action`,
+  );
+  for (const r of actions) say(`  ${r.action.padEnd(40)} ${r.who.padEnd(14)} ${r.n}`);
   say();
   say("daily seat count (table copilot_daily_seats, used for billing):");
   const daily = await ch.rows<{ day: string; org: string; seats: number }>(
