@@ -102,6 +102,7 @@ describe("ingest-copilot under GitHub faults", () => {
     ["a truncated JSON body", { path, query: "after=", truncate: true }],
     ["a 401", faults.badCredentials(path, { query: "after=" })],
     ["a 403 for a missing permission", faults.forbidden(path, { query: "after=" })],
+    ["a 404", faults.notFound(path, { query: "after=" })],
   ] as [string, Fault][]) {
     it(`fails the poll on ${name} after the pages before it, and the next poll goes on from there`, async () => {
       nextBatch(fault);
