@@ -19,3 +19,10 @@ if [ "$(node -v 2>/dev/null)" != "v$AIAUDIT_NODE_VERSION" ]; then
   export PATH="$_aiaudit_node_dir/bin:$PATH"
 fi
 unset _aiaudit_node_dir _tmp
+
+# kafkajs 2.2.4 sets a timer to a negative delay on every throttle check; Node 24 warns about each
+# one (TimeoutNegativeWarning). The timer behaves as a 1 ms one: silence only that warning.
+case " ${NODE_OPTIONS:-} " in
+  *"--disable-warning=TimeoutNegativeWarning"*) ;;
+  *) export NODE_OPTIONS="${NODE_OPTIONS:-} --disable-warning=TimeoutNegativeWarning" ;;
+esac
