@@ -23,7 +23,7 @@ import { testKafka, TEST_BROKERS, uniquePrefix } from "@aiaudit/testing";
 
 const count = Number(process.argv[2] ?? 10_000);
 const rounds = Number(process.argv[3] ?? 5);
-const token = "ghp_benchmarktoken000000000000000000";
+const token = "bench-token-not-a-secret";
 const logger = createLogger({ name: "bench", level: "error" });
 const kafka = testKafka(logger);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;

@@ -11,7 +11,8 @@ import { codecs, topicNames } from "@aiaudit/contracts";
 import { createService } from "@aiaudit/ingest-copilot";
 import { loadConfig } from "@aiaudit/ingest-copilot/config";
 import { auditEvents, startGithubSimulator, type GithubSimulator } from "@aiaudit/sim-github";
-import { captureLogger, testKafka, TEST_BROKERS, uniquePrefix, waitFor } from "@aiaudit/testing";
+import { captureLogger, testKafka, uniquePrefix, waitFor } from "@aiaudit/testing";
+import { ingestEnv } from "../helpers.ts";
 
 const token = "ghp_auditeventstoken00000000000000000";
 const { logger, lines } = captureLogger();
@@ -22,17 +23,7 @@ after(async () => {
 });
 
 function envFor(sim: GithubSimulator, prefix: string): Record<string, string> {
-  return {
-    KAFKA_BROKERS: TEST_BROKERS.join(","),
-    KAFKA_TOPIC_PREFIX: prefix,
-    TENANT_ID: "tenant-a",
-    GITHUB_ORG: "acme",
-    GITHUB_TOKEN: token,
-    GITHUB_API_URL: sim.url,
-    PSEUDONYM_KEY: "33".repeat(32),
-    AUDIT_PER_PAGE: "100",
-    AUDIT_OVERLAP_MINUTES: "30",
-  };
+  return ingestEnv(sim.url, prefix, token, { AUDIT_PER_PAGE: "100", AUDIT_OVERLAP_MINUTES: "30" });
 }
 
 async function publishedIds(prefix: string): Promise<string[]> {

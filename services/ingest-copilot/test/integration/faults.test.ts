@@ -15,7 +15,8 @@ import {
   type Fault,
   type GithubSimulator,
 } from "@aiaudit/sim-github";
-import { captureLogger, testKafka, TEST_BROKERS, uniquePrefix } from "@aiaudit/testing";
+import { captureLogger, testKafka, uniquePrefix } from "@aiaudit/testing";
+import { ingestEnv } from "../helpers.ts";
 
 const token = "ghp_faultstoken0000000000000000000000";
 const path = "/orgs/acme/audit-log";
@@ -30,19 +31,14 @@ const all: string[] = [];
 before(async () => {
   sim = await startGithubSimulator({ tokens: [token], orgs: { acme: { id: 1, seats: [] } } });
   service = createService(
-    loadConfig({
-      KAFKA_BROKERS: TEST_BROKERS.join(","),
-      KAFKA_TOPIC_PREFIX: prefix,
-      TENANT_ID: "tenant-a",
-      GITHUB_ORG: "acme",
-      GITHUB_TOKEN: token,
-      GITHUB_API_URL: sim.url,
-      PSEUDONYM_KEY: "66".repeat(32),
-      AUDIT_PER_PAGE: "100",
-      GITHUB_REQUEST_TIMEOUT_SECONDS: "1",
-      // A short overlap, so the broken second page holds new events, not only re-read ones.
-      AUDIT_OVERLAP_MINUTES: "1",
-    }),
+    loadConfig(
+      ingestEnv(sim.url, prefix, token, {
+        AUDIT_PER_PAGE: "100",
+        GITHUB_REQUEST_TIMEOUT_SECONDS: "1",
+        // A short overlap, so the broken second page holds new events, not only re-read ones.
+        AUDIT_OVERLAP_MINUTES: "1",
+      }),
+    ),
     { logger, kafka },
   );
 });

@@ -8,7 +8,8 @@ import { codecs, topicNames } from "@aiaudit/contracts";
 import { createService } from "@aiaudit/ingest-copilot";
 import { loadConfig } from "@aiaudit/ingest-copilot/config";
 import { organizationMetricsRow, startGithubSimulator, userMetricsRows } from "@aiaudit/sim-github";
-import { captureLogger, testKafka, TEST_BROKERS, uniquePrefix } from "@aiaudit/testing";
+import { captureLogger, testKafka, uniquePrefix } from "@aiaudit/testing";
+import { ingestEnv } from "../helpers.ts";
 
 const token = "ghp_metricstoken00000000000000000000";
 const prefix = uniquePrefix("metrics");
@@ -27,16 +28,7 @@ for (const d of [day(1), day(2), day(5)]) {
   sim.setReport("acme", "organization-1-day", d, [organizationMetricsRow(d, 1, rows)]);
 }
 const service = createService(
-  loadConfig({
-    KAFKA_BROKERS: TEST_BROKERS.join(","),
-    KAFKA_TOPIC_PREFIX: prefix,
-    TENANT_ID: "tenant-a",
-    GITHUB_ORG: "acme",
-    GITHUB_TOKEN: token,
-    GITHUB_API_URL: sim.url,
-    PSEUDONYM_KEY: "14".repeat(32),
-    METRICS_INITIAL_LOOKBACK_DAYS: "7",
-  }),
+  loadConfig(ingestEnv(sim.url, prefix, token, { METRICS_INITIAL_LOOKBACK_DAYS: "7" })),
   { logger, kafka },
 );
 after(async () => {

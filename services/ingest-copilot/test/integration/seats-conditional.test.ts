@@ -8,7 +8,8 @@ import { codecs, topicNames } from "@aiaudit/contracts";
 import { createService } from "@aiaudit/ingest-copilot";
 import { loadConfig } from "@aiaudit/ingest-copilot/config";
 import { seats, startGithubSimulator } from "@aiaudit/sim-github";
-import { captureLogger, testKafka, TEST_BROKERS, uniquePrefix } from "@aiaudit/testing";
+import { captureLogger, testKafka, uniquePrefix } from "@aiaudit/testing";
+import { ingestEnv } from "../helpers.ts";
 
 const token = "ghp_conditionalseats0000000000000000";
 const prefix = uniquePrefix("seats-304");
@@ -18,19 +19,10 @@ const sim = await startGithubSimulator({
   tokens: [token],
   orgs: { acme: { id: 1, seats: seats("acme", 120) } },
 });
-const service = createService(
-  loadConfig({
-    KAFKA_BROKERS: TEST_BROKERS.join(","),
-    KAFKA_TOPIC_PREFIX: prefix,
-    TENANT_ID: "tenant-a",
-    GITHUB_ORG: "acme",
-    GITHUB_TOKEN: token,
-    GITHUB_API_URL: sim.url,
-    PSEUDONYM_KEY: "77".repeat(32),
-    SEATS_PER_PAGE: "50",
-  }),
-  { logger, kafka },
-);
+const service = createService(loadConfig(ingestEnv(sim.url, prefix, token, { SEATS_PER_PAGE: "50" })), {
+  logger,
+  kafka,
+});
 after(async () => {
   await service.stop();
   await sim.close();
