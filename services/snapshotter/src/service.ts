@@ -14,6 +14,7 @@ import {
 import type { Logger } from "@aiaudit/logger";
 import type { SnapshotterConfig } from "./config.ts";
 import { createAuditEventSink } from "./sinks/clickhouse-audit-events.ts";
+import { createMetricsSink } from "./sinks/clickhouse-metrics.ts";
 import { createSeatSink } from "./sinks/clickhouse-seats.ts";
 import { createUsageRecordSink } from "./sinks/clickhouse-usage-records.ts";
 import type { SinkDeps } from "./sinks/types.ts";
@@ -78,6 +79,7 @@ export function createService(config: SnapshotterConfig, deps: ServiceDeps): Sna
         [topics.copilotSeats, createSeatSink(sinkDeps)],
         [topics.copilotAuditEvents, createAuditEventSink(sinkDeps)],
         [topics.copilotUsageRecords, createUsageRecordSink(sinkDeps)],
+        [topics.copilotMetrics, createMetricsSink(sinkDeps)],
       ]);
       consumer = await kafka.runConsumer({
         groupId: config.SNAPSHOTTER_GROUP_ID,

@@ -15,6 +15,7 @@ import {
   seats,
   startGithubSimulator,
   usageRecords,
+  userMetricsRows,
   type GithubSimulator,
 } from "@aiaudit/sim-github";
 import { createService as createSnapshotter, type SnapshotterService } from "@aiaudit/snapshotter";
@@ -36,10 +37,14 @@ const { logger, lines } = captureLogger();
 const kafka = testKafka(logger);
 const cleanups: (() => Promise<void> | void)[] = [];
 const usage = usageRecords(77, 60, { startMs: Date.now() - 3_600_000, stepMs: 1000 });
+const metricsUsers = [
+  { login: "ent-mona", id: 601 },
+  { login: "ent-hubot", id: 602 },
+];
 let sim: GithubSimulator;
 let ch: ClickHouse;
-let service: IngestCopilotService;
-let snapshotter: SnapshotterService;
+let service: IngestCopilotService | undefined;
+let snapshotter: SnapshotterService | undefined;
 
 before(async () => {
   ch = await testClickHouse((fn) => cleanups.push(fn));
@@ -58,6 +63,16 @@ before(async () => {
       },
     },
   });
+  const twoDaysAgo = new Date(Date.now() - 2 * 86_400_000).toISOString().slice(0, 10);
+  sim.setReport(
+    "acme-ent",
+    "users-1-day",
+    twoDaysAgo,
+    userMetricsRows(twoDaysAgo, metricsUsers, { enterpriseId: 77 }),
+    {
+      enterprise: true,
+    },
+  );
   const env = { KAFKA_BROKERS: TEST_BROKERS.join(","), KAFKA_TOPIC_PREFIX: prefix, SECRETS_KEY: secretsKey };
   const err: string[] = [];
   const code = await runCli(
@@ -82,8 +97,8 @@ before(async () => {
   await service.start();
 });
 after(async () => {
-  await service.stop();
-  await snapshotter.stop();
+  await service?.stop();
+  await snapshotter?.stop();
   await sim.close();
   for (const fn of cleanups.reverse()) await fn();
 });
@@ -123,5 +138,13 @@ it("reads enterprise seats, the enterprise audit log and usage records, and keep
       (r) => r.path === "/enterprises/acme-ent/copilot/usage-records" && r.query.per_page === "25",
     ),
   );
+  const metrics = await waitFor("metrics rows in ClickHouse", async () => {
+    const rows = await ch.rows<{ report: string; user_pseudonym: string | null; row_json: string }>(
+      `SELECT report, user_pseudonym, row_json FROM ${ch.table("copilot_metrics_rows")} FINAL`,
+    );
+    return rows.length === metricsUsers.length ? rows : undefined;
+  });
+  assert.ok(metrics.every((r) => r.report === "users-1-day" && r.user_pseudonym));
+  assert.ok(!JSON.stringify(metrics).includes("ent-mona"));
   assert.ok(!lines.join("\n").includes(token));
 });
