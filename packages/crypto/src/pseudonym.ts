@@ -20,12 +20,26 @@ export interface Pseudonymizer {
   mac(text: string): string;
 }
 
+/** Pseudonyms remembered per pseudonymizer before the memo starts over. */
+const MEMO_LIMIT = 100_000;
+
 export function createPseudonymizer(key: Buffer): Pseudonymizer {
   if (key.length < 32) throw new RangeError("a pseudonym key must be at least 32 bytes");
   const secret = Buffer.from(key);
+  const memo = new Map<string, string>();
   return {
     keyId: keyId(secret),
-    pseudonym: (identity) => createHmac("sha256", secret).update(normalizeIdentity(identity)).digest("hex"),
+    pseudonym(identity) {
+      // The same few people recur in every page; an HMAC costs ~20 µs, a lookup ~0.1 µs.
+      const normalized = normalizeIdentity(identity);
+      let value = memo.get(normalized);
+      if (value === undefined) {
+        value = createHmac("sha256", secret).update(normalized).digest("hex");
+        if (memo.size >= MEMO_LIMIT) memo.clear();
+        memo.set(normalized, value);
+      }
+      return value;
+    },
     mac: (text) => createHmac("sha256", secret).update(text, "utf8").digest("hex"),
   };
 }
