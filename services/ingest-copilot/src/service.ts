@@ -114,10 +114,9 @@ export function createService(config: IngestCopilotConfig, deps: ServiceDeps): I
       status_message: message,
       updated_at: Date.now(),
     };
-    await (
-      await statusProducer
-    )
-      .transaction((tx) =>
+    try {
+      const producer = await statusProducer;
+      await producer.transaction((tx) =>
         tx.send([
           {
             topic: topics.connections,
@@ -125,10 +124,14 @@ export function createService(config: IngestCopilotConfig, deps: ServiceDeps): I
             value: codecs.connection.encode(broken),
           },
         ]),
-      )
-      .catch((err: unknown) =>
-        log.error({ err, connection: connectionId }, "could not record the BROKEN status"),
       );
+    } catch (err) {
+      statusProducer = undefined;
+      log.error(
+        { err, connection: connectionId },
+        "could not record the BROKEN status on the connections topic",
+      );
+    }
   }
 
   function applyConnection(key: string, value: Buffer | null): void {
@@ -206,7 +209,18 @@ export function createService(config: IngestCopilotConfig, deps: ServiceDeps): I
           groupId: `${config.KAFKA_TOPIC_PREFIX}.ingest-copilot.${tenant}.connections.${randomUUID()}`,
           topics: [topics.connections],
           handleBatch: (batch: IncomingBatch) => {
-            for (const record of batch.records) if (record.key) applyConnection(record.key, record.value);
+            for (const record of batch.records) {
+              if (!record.key) continue;
+              try {
+                applyConnection(record.key, record.value);
+              } catch (err) {
+                // One unreadable record must not stop every other connection from being followed.
+                log.error(
+                  { err, key: record.key, offset: record.offset },
+                  "connection record cannot be read, skipped",
+                );
+              }
+            }
             return Promise.resolve();
           },
         });
