@@ -68,8 +68,11 @@ before(async () => {
   await service.start();
 });
 after(async () => {
+  console.error("after: stopping service");
   await service.stop();
+  console.error("after: closing sim");
   await sim.close();
+  console.error("after: done");
 });
 
 describe("connections", () => {
@@ -83,6 +86,14 @@ describe("connections", () => {
 
   it("polls a new connection right after it is connected, while GitHub fails for another", async () => {
     sim.injectFault(faults.serverError(/^\/orgs\/acme\//, 500, { times: Infinity }));
+    // Regression: an unreadable record on the connections topic once stopped the watcher.
+    const producer = await kafka.transactionalProducer(`${prefix}.test.garbage`);
+    await producer.transaction((tx) =>
+      tx.send([
+        { topic: topics.connections, key: "tenant-a/github-org-garbage", value: Buffer.from("not avro") },
+      ]),
+    );
+    await producer.disconnect();
     await connect(globexToken, "globex");
     await waitFor(
       "globex's first snapshot",
@@ -103,6 +114,12 @@ describe("connections", () => {
       return value?.status === "BROKEN" ? value : undefined;
     });
     assert.match(broken.status_message ?? "", /rejected the token \(401/);
+    // Regression: every stream met the 401 and each wrote the status, in concurrent transactions.
+    const statuses = (await kafka.readTopic(topics.connections, { idleMs: 1000 })).filter(
+      (r) => r.key === "tenant-a/github-org-acme",
+    );
+    assert.equal(statuses.length, 2, "ACTIVE from connect, then BROKEN once");
+    assert.ok(!lines.some((l) => l.includes("ongoing transaction") || l.includes("could not record")));
     assert.equal(service.connection("github-org-acme"), undefined);
     assert.ok(service.connection("github-org-globex"));
     assert.ok(lines.some((l) => l.includes('"event":"connection_broken"')));

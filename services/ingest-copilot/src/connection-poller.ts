@@ -175,6 +175,8 @@ export function createConnectionPoller(spec: ConnectionSpec, deps: PollerDeps): 
     return result;
   }
 
+  let broken = false;
+
   async function pollAll(): Promise<void> {
     await Promise.all(
       [...streams].map(([name, poll]) =>
@@ -187,7 +189,9 @@ export function createConnectionPoller(spec: ConnectionSpec, deps: PollerDeps): 
               ? err.retryable
               : !(err instanceof RequestError && err.status === 401),
           });
-          if (err instanceof RequestError && err.status === 401) {
+          // Every stream of the connection meets the same 401: report it once.
+          if (err instanceof RequestError && err.status === 401 && !broken) {
+            broken = true;
             deps.onBroken(spec, explain(err, spec, { route: "", params: {}, what: "", needs: "" }).message);
           }
         }),

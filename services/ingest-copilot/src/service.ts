@@ -89,6 +89,12 @@ export function createService(config: IngestCopilotConfig, deps: ServiceDeps): I
     ready: init,
     onBroken: (spec: ConnectionSpec, message: string) => void markBroken(spec.connectionId, message),
   };
+  // Status writes share one producer, which holds one transaction at a time: one after another.
+  let statusWrites: Promise<void> = Promise.resolve();
+  function markBroken(connectionId: string, message: string): Promise<void> {
+    statusWrites = statusWrites.then(() => writeBroken(connectionId, message));
+    return statusWrites;
+  }
 
   function replacePoller(connectionId: string, spec: ConnectionSpec | undefined): void {
     const old = pollers.get(connectionId);
@@ -100,7 +106,7 @@ export function createService(config: IngestCopilotConfig, deps: ServiceDeps): I
     if (started) void poller.pollAll();
   }
 
-  async function markBroken(connectionId: string, message: string): Promise<void> {
+  async function writeBroken(connectionId: string, message: string): Promise<void> {
     events.connectionBroken({ connection: connectionId, message });
     replacePoller(connectionId, undefined);
     const record = records.get(connectionId);
@@ -126,7 +132,9 @@ export function createService(config: IngestCopilotConfig, deps: ServiceDeps): I
         ]),
       );
     } catch (err) {
+      const failed = statusProducer;
       statusProducer = undefined;
+      await failed.then((p) => p.disconnect()).catch(() => undefined);
       log.error(
         { err, connection: connectionId },
         "could not record the BROKEN status on the connections topic",
