@@ -343,15 +343,14 @@ export function createKafka(settings: KafkaSettings): KafkaClient {
           if (!payload.isRunning() || payload.isStale()) return;
           const records = incomingRecords(batch);
           const lastOffset = batch.lastOffset();
-          if (records.length > 0) {
-            await consumerSettings.handleBatch({
-              topic: batch.topic,
-              partition: batch.partition,
-              firstOffset: batch.firstOffset() ?? lastOffset,
-              lastOffset,
-              records,
-            });
-          }
+          // kafkajs calls eachBatch only for batches with records (empty ones it resolves itself).
+          await consumerSettings.handleBatch({
+            topic: batch.topic,
+            partition: batch.partition,
+            firstOffset: batch.firstOffset() ?? lastOffset,
+            lastOffset,
+            records,
+          });
           // Only now move the fetch position (kafkajs refetches from the last resolved offset),
           // then commit past the batch, control records (transaction markers) included.
           payload.resolveOffset(lastOffset);

@@ -10,7 +10,7 @@ import type { Pseudonymizer } from "@aiaudit/crypto";
 import { isAiauditError } from "@aiaudit/errors";
 import type { KafkaClient, TransactionalProducer } from "@aiaudit/kafka";
 import type { IngestCopilotConfig } from "./config.ts";
-import { explain } from "./connect/probe.ts";
+import { REJECTED_TOKEN } from "./connect/probe.ts";
 import { createGithubClient } from "./source/github-client.ts";
 import { createAuditStream, type AuditPollResult } from "./streams/audit-events.ts";
 import { createMetricsStream, type MetricsPollResult } from "./streams/metrics.ts";
@@ -192,7 +192,7 @@ export function createConnectionPoller(spec: ConnectionSpec, deps: PollerDeps): 
           // Every stream of the connection meets the same 401: report it once.
           if (err instanceof RequestError && err.status === 401 && !broken) {
             broken = true;
-            deps.onBroken(spec, explain(err, spec, { route: "", params: {}, what: "", needs: "" }).message);
+            deps.onBroken(spec, REJECTED_TOKEN);
           }
         }),
       ),

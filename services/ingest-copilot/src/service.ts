@@ -186,11 +186,12 @@ export function createService(config: IngestCopilotConfig, deps: ServiceDeps): I
     });
   }
 
-  if (config.GITHUB_ORG !== undefined && config.githubToken !== undefined) {
-    const connectionId = githubConnectionId("ORGANIZATION", config.GITHUB_ORG);
-    replacePoller(connectionId, {
+  const staticId =
+    config.GITHUB_ORG === undefined ? undefined : githubConnectionId("ORGANIZATION", config.GITHUB_ORG);
+  if (staticId !== undefined && config.GITHUB_ORG !== undefined && config.githubToken !== undefined) {
+    replacePoller(staticId, {
       tenant,
-      connectionId,
+      connectionId: staticId,
       kind: "ORGANIZATION",
       slug: config.GITHUB_ORG,
       baseUrl: config.GITHUB_API_URL,
@@ -198,8 +199,6 @@ export function createService(config: IngestCopilotConfig, deps: ServiceDeps): I
       keepUsageContent: false,
     });
   }
-  const staticId =
-    config.GITHUB_ORG === undefined ? undefined : githubConnectionId("ORGANIZATION", config.GITHUB_ORG);
   function staticPoller(): ConnectionPoller {
     const poller = staticId === undefined ? undefined : pollers.get(staticId);
     if (!poller) throw new Error("GITHUB_ORG is not configured, or its connection is broken");

@@ -95,20 +95,8 @@ export function seats(org: string, count: number, prefix = `${org}-dev`): Github
 }
 
 export function organization(login: string, id: number): Record<string, unknown> {
-  const api = `https://api.github.com/orgs/${login}`;
   return {
-    login,
-    id,
-    node_id: Buffer.from(`04:Organization${id}`).toString("base64"),
-    url: api,
-    repos_url: `${api}/repos`,
-    events_url: `${api}/events`,
-    hooks_url: `${api}/hooks`,
-    issues_url: `${api}/issues`,
-    members_url: `${api}/members{/member}`,
-    public_members_url: `${api}/public_members{/member}`,
-    avatar_url: `https://avatars.githubusercontent.com/u/${id}?v=4`,
-    description: null,
+    ...organizationSimple(login, id),
     name: login,
     html_url: `https://github.com/${login}`,
     has_organization_projects: true,

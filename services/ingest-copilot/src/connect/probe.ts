@@ -20,6 +20,10 @@ export type ProbeResult =
   | { ok: true; scopes: string[]; expiresAt: number | null; warnings: string[] }
   | { ok: false; status: number; message: string };
 
+/** What to do about a 401: the same words at connect time and when a connection breaks later. */
+export const REJECTED_TOKEN =
+  "GitHub rejected the token (401 Bad credentials): it is mistyped, expired or revoked. Create a new token and connect again.";
+
 export interface Check {
   route: string;
   params: Record<string, unknown>;
@@ -114,7 +118,7 @@ export function explain(
     case 401:
       return {
         status: 401,
-        message: `GitHub rejected the token (401 Bad credentials): it is mistyped, expired or revoked. Create a new token and connect again.`,
+        message: REJECTED_TOKEN,
       };
     case 403: {
       const accepted = header(headers, "x-accepted-github-permissions");

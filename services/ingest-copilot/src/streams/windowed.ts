@@ -56,7 +56,8 @@ export function createWindowedStream<T>(settings: WindowedStreamSettings<T>, dep
   const now = deps.now ?? Date.now;
   const key = cursorKey(settings.tenant, settings.connectionId, settings.stream);
 
-  function cursorRecord(state: WindowCursor): OutgoingRecord {
+  /** Publishes `records` with the cursor of `state` in one transaction, then remembers the cursor. */
+  async function commit(records: OutgoingRecord[], state: WindowCursor): Promise<void> {
     const cursor: StreamCursor = {
       tenant: settings.tenant,
       connection: settings.connectionId,
@@ -65,13 +66,9 @@ export function createWindowedStream<T>(settings: WindowedStreamSettings<T>, dep
       last_snapshot_id: null,
       updated_at: now(),
     };
-    return { topic: deps.topics.cursors, key, value: codecs.cursor.encode(cursor) };
-  }
-
-  async function commit(records: OutgoingRecord[]): Promise<void> {
-    await (await deps.producer()).transaction((tx) => tx.send(records));
-    const cursor = records.at(-1);
-    if (cursor?.value) deps.cursors.set(key, codecs.cursor.decode(cursor.value));
+    const all = [...records, { topic: deps.topics.cursors, key, value: codecs.cursor.encode(cursor) }];
+    await (await deps.producer()).transaction((tx) => tx.send(all));
+    deps.cursors.set(key, cursor);
   }
 
   return async function poll(): Promise<WindowedPollResult> {
@@ -135,13 +132,13 @@ export function createWindowedStream<T>(settings: WindowedStreamSettings<T>, dep
       state.seen = Object.fromEntries(
         Object.entries(state.seen).filter(([, at]) => at >= state.highWaterMs - settings.overlapMs),
       );
-      await commit([...settings.toRecords(values), ...letters, cursorRecord(state)]);
+      await commit([...settings.toRecords(values), ...letters], state);
       result.published += values.length;
       result.rejected += letters.length;
     }
     // A poll that found nothing new still records that it ran: the time of the last successful
     // poll is what tells whether records may have aged out of the API's window.
-    if (result.published === 0 && result.rejected === 0) await commit([cursorRecord(state)]);
+    if (result.published === 0 && result.rejected === 0) await commit([], state);
     deps.telemetry.streamPolled({
       org: settings.slug,
       stream: settings.stream,
