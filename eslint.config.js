@@ -1,4 +1,4 @@
-// typescript-eslint strict, type-aware, zero warnings (CONVENTIONS.md "Tooling that pays for itself").
+// typescript-eslint strict, type-aware, zero warnings (docs/conventions.md "Tooling that pays for itself").
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(

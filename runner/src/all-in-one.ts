@@ -1,5 +1,5 @@
 /**
- * Composes the services' createService() in one process (DESIGN.md §8): the demo and the
+ * Composes the services' createService() in one process (docs/design.md §8): the demo and the
  * embedded default, where chdb's one-data-directory-per-process rule means every ClickHouse
  * user must live in the same process. In production each service runs as its own process.
  */

@@ -172,7 +172,8 @@ format_storage() {
   log "formatting storage in $LOG_DIRS (cluster id $cluster_id)"
   java_opts
   # shellcheck disable=SC2086
-  "$JAVA" "${JAVA_ARGS[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$PROPS_FILE" \
+  # --cluster-id=ID, not -t ID: one id in 64 starts with "-", which the tool took for an option.
+  "$JAVA" "${JAVA_ARGS[@]}" kafka.tools.StorageTool format --cluster-id="$cluster_id" -c "$PROPS_FILE" \
       --ignore-formatted ${KAFKA_FORMAT_OPTS:-} >>"$LOG_FILE" 2>&1 \
     || { tail -n 30 "$LOG_FILE" >&2; die "storage format failed (log: $LOG_FILE)"; }
 }

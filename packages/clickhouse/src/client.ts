@@ -1,5 +1,5 @@
 /**
- * The only module that imports @clickhouse/client and chdb (DESIGN.md §4). Without a URL the same
+ * The only module that imports @clickhouse/client and chdb (docs/design.md §4). Without a URL the same
  * client runs against the in-process engine (chdb's `Connection` plugged into
  * `createClient({ connection })`); with one it speaks HTTP to a server or cluster. Same SQL either
  * way. chdb binds one data directory per process: every client of the process shares it, and

@@ -1,5 +1,5 @@
 /**
- * Numbered migrations (CONVENTIONS.md §13): `schemas/clickhouse/NNN_name.sql`, applied in order,
+ * Numbered migrations (docs/conventions.md §13): `schemas/clickhouse/NNN_name.sql`, applied in order,
  * each recorded with its checksum in `schema_migrations`. Running again applies only what is new;
  * a shipped migration whose text changed is refused (write a new one instead).
  *

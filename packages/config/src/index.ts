@@ -1,6 +1,6 @@
 /**
  * Settings come from the environment once, through a zod schema, in each service's `loadConfig`
- * (CONVENTIONS.md §2). A bad setting stops the process with a message naming the variable and
+ * (docs/conventions.md §2). A bad setting stops the process with a message naming the variable and
  * what it is for, never a stack trace.
  */
 import { z } from "zod";

@@ -1,5 +1,5 @@
 /**
- * Dead-letter records (DESIGN.md §3): a value that cannot be processed goes to `<prefix>.dlq.v1`
+ * Dead-letter records (docs/design.md §3): a value that cannot be processed goes to `<prefix>.dlq.v1`
  * with the reason in headers, in the same transaction as the batch it came with, so the rest of
  * the batch still lands and nothing is silently dropped. The value must already be free of
  * secrets and pseudonymized (see @aiaudit/crypto pseudonymizeDeep).

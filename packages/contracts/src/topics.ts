@@ -1,5 +1,5 @@
 /**
- * Topic names, `<prefix>.<module>.<entity>.v<major>` (DESIGN.md §3). A major version bump of a
+ * Topic names, `<prefix>.<module>.<entity>.v<major>` (docs/design.md §3). A major version bump of a
  * value schema means a new topic; BACKWARD-compatible changes stay on the same one.
  */
 export interface TopicSpec {

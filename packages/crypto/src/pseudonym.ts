@@ -1,5 +1,5 @@
 /**
- * Keyed pseudonyms for people (DESIGN.md §6): HMAC-SHA256(tenant key, normalized login or email).
+ * Keyed pseudonyms for people (docs/design.md §6): HMAC-SHA256(tenant key, normalized login or email).
  * A plain hash of a public GitHub login can be reversed by hashing every login; a keyed one cannot
  * without the key, and the customer, who holds the key, can still compute it to look a person up.
  */

@@ -1,5 +1,5 @@
 /**
- * Credentials at rest (DESIGN.md §6): AES-256-GCM with a 96-bit random nonce; the key id and the
+ * Credentials at rest (docs/design.md §6): AES-256-GCM with a 96-bit random nonce; the key id and the
  * purpose are bound in as additional authenticated data, so a sealed token cannot be moved to
  * another connection or opened with another key without the tag failing.
  */

@@ -1,5 +1,5 @@
 /**
- * Errors with a stable code and a retryable flag (CONVENTIONS.md §5). Codes live in one list so
+ * Errors with a stable code and a retryable flag (docs/conventions.md §5). Codes live in one list so
  * logs, metrics and the dead-letter topic speak the same words. A raw payload never goes into
  * a message: describe it, and keep the payload in `cause` only when it holds no secret.
  */

@@ -1,5 +1,5 @@
 /**
- * The only module that imports kafkajs (DESIGN.md §10: kafkajs is in maintenance mode, so a move
+ * The only module that imports kafkajs (docs/design.md §10: kafkajs is in maintenance mode, so a move
  * to another client stays here). It offers exactly the two shapes the pipeline needs:
  *
  * - a transactional producer: records of one unit of work (a page of events and its cursor, or a

@@ -1,5 +1,5 @@
 /**
- * Structured JSON logs on stdout (CONVENTIONS.md §7): one root logger per process, a child per
+ * Structured JSON logs on stdout (docs/conventions.md §7): one root logger per process, a child per
  * component, errors under `err`, secrets removed by path before anything is written.
  */
 import { pino, type Logger, type LoggerOptions } from "pino";

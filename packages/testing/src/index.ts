@@ -1,5 +1,5 @@
 /**
- * Test helpers (CONVENTIONS.md §9): the real broker and the real ClickHouse engine, isolated per
+ * Test helpers (docs/conventions.md §9): the real broker and the real ClickHouse engine, isolated per
  * test by random topic prefixes and databases, with cleanup registered by the factory itself.
  */
 import { randomBytes } from "node:crypto";

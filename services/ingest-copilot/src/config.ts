@@ -1,5 +1,5 @@
 /**
- * Settings of ingest-copilot, from the environment, parsed once by `loadConfig` (CONVENTIONS.md §2).
+ * Settings of ingest-copilot, from the environment, parsed once by `loadConfig` (docs/conventions.md §2).
  * One instance serves one tenant (its pseudonym key is the tenant's). It polls the connections
  * `aiaudit connect copilot` published for the tenant (needs SECRETS_KEY to open their tokens),
  * and, optionally, one organization configured here (GITHUB_ORG with a token).

@@ -1,5 +1,5 @@
 /**
- * ingest-copilot wiring (CONVENTIONS.md §1). One instance serves one tenant: it polls the
+ * ingest-copilot wiring (docs/conventions.md §1). One instance serves one tenant: it polls the
  * tenant's connections (from the compacted connections topic, tokens opened with SECRETS_KEY)
  * and the organization configured by GITHUB_ORG, if any. Each connection is polled at once when
  * it appears, then every POLL_INTERVAL_SECONDS; connections are isolated from each other. A

@@ -1,4 +1,4 @@
-/** The observable events of the snapshotter, named once (CONVENTIONS.md §8). */
+/** The observable events of the snapshotter, named once (docs/conventions.md §8). */
 import type { Logger } from "@aiaudit/logger";
 
 export function telemetry(log: Logger) {

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 
 /**
- * Seat records shaped exactly like GitHub's `copilot-seat-details` (reference/github, schema and
+ * Seat records shaped exactly like GitHub's `copilot-seat-details` (simulators/github/reference, schema and
  * the `copilot-seats-list` example): a `nullable-simple-user` assignee with its URL fields, an
  * optional `assigning_team` without `type` (as in GitHub's own examples), and the date fields.
  */

@@ -1,5 +1,5 @@
 /**
- * A GitHub REST API simulator built from ../shared/reference/github (DESIGN.md §8): the
+ * A GitHub REST API simulator built from simulators/github/reference (docs/design.md §8): the
  * endpoints the ingest service calls, with GitHub's pagination (`Link` header, page or cursor),
  * primary and audit-log rate limits, ETags with 304 for conditional requests, bearer tokens with
  * classic scopes and expiry, injectable faults, and a log of every request that tests read.

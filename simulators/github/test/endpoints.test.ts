@@ -19,7 +19,7 @@ let sim: GithubSimulator;
 const get = client(() => sim);
 
 const reference = JSON.parse(
-  readFileSync("/work/shared/reference/github/copilot-openapi-subset.json", "utf8"),
+  readFileSync(new URL("../reference/copilot-openapi-subset.json", import.meta.url), "utf8"),
 ) as { components: { examples: Record<string, { value: unknown }> } };
 const example = (name: string) => reference.components.examples[name]?.value;
 

@@ -1,7 +1,7 @@
 /**
- * Checks a GitHub credential before it is stored (DESIGN.md §6): GET /orgs/{org} (or the
+ * Checks a GitHub credential before it is stored (docs/design.md §6): GET /orgs/{org} (or the
  * enterprise's seat list), then one request to each endpoint the streams read, and turns any
- * failure into a message a person can act on. See reference/github: 401 is a bad or expired
+ * failure into a message a person can act on. See simulators/github/reference: 401 is a bad or expired
  * token, 403 a missing permission or a rate limit (told apart by headers), 404 a wrong name or a
  * token whose owner is not a member (GitHub answers 404, not 403, to outsiders).
  */

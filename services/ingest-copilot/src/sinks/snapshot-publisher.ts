@@ -1,5 +1,5 @@
 /**
- * Publishes one seat snapshot as one Kafka transaction (DESIGN.md §3): BEGIN, a ROW per valid
+ * Publishes one seat snapshot as one Kafka transaction (docs/design.md §3): BEGIN, a ROW per valid
  * seat, dead letters for invalid seats, END with the row count, and the stream's cursor. Either
  * all of it becomes visible to read_committed consumers or none of it does.
  */

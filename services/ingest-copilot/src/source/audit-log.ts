@@ -1,7 +1,7 @@
 /**
  * GET /orgs/{org}/audit-log and /enterprises/{enterprise}/audit-log: cursor pagination
  * (`after` in the `Link` header, followed verbatim), oldest first (`order=asc`), per_page up to
- * 100, events filtered by `phrase`. See reference/github §5 and DESIGN.md §2: events arrive
+ * 100, events filtered by `phrase`. See simulators/github/reference §5 and docs/design.md §2: events arrive
  * late, so each poll starts an overlap window before the newest event already published.
  */
 import type { GithubClient } from "./github-client.ts";

@@ -1,5 +1,5 @@
 /**
- * Octokit for one connection, with GitHub's limits honoured (reference/github "Rate limits"):
+ * Octokit for one connection, with GitHub's limits honoured (simulators/github/reference "Rate limits"):
  * - @octokit/plugin-throttling waits `retry-after` on a secondary limit, and until
  *   `x-ratelimit-reset` (+1 s) when the primary limit is spent, then retries;
  * - @octokit/plugin-retry retries 5xx and network errors with growing waits;

@@ -1,5 +1,5 @@
 /**
- * Copilot usage-metrics reports (reference/github §7a): GET …/copilot/metrics/reports/<report>?day=
+ * Copilot usage-metrics reports (simulators/github/reference §7a): GET …/copilot/metrics/reports/<report>?day=
  * answers with signed, expiring `download_links` to NDJSON files (or 204: no report for that
  * day). The files are fetched without the GitHub token: the links carry their own signature and
  * may point at another host, which must never see the token.

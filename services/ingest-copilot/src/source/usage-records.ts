@@ -1,7 +1,7 @@
 /**
  * GET /enterprises/{enterprise}/copilot/usage-records (public preview, EMU enterprises): cursor
  * pagination (`after` in `Link`), per_page clamped to [1, 25], `phrase` with `created:`, oldest
- * first. GitHub is reported to keep records for 48 hours only (reference/github §6).
+ * first. GitHub is reported to keep records for 48 hours only (simulators/github/reference §6).
  */
 import { createdQualifier } from "./audit-log.ts";
 import type { GithubClient } from "./github-client.ts";

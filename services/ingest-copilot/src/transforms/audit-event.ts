@@ -1,5 +1,5 @@
 /**
- * Validate a raw GitHub audit-log event (audit-log-event, reference/github §5) and map it to the
+ * Validate a raw GitHub audit-log event (audit-log-event, simulators/github/reference §5) and map it to the
  * contract record. The schema has no required fields and unrestricted additional properties;
  * we need `_document_id`, `@timestamp` (epoch milliseconds) and `action`, keep everything else
  * in `raw_json` with people pseudonymized.

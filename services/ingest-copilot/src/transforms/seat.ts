@@ -1,5 +1,5 @@
 /**
- * Validate a raw GitHub seat (copilot-seat-details, reference/github) and map it to the contract
+ * Validate a raw GitHub seat (copilot-seat-details, simulators/github/reference) and map it to the contract
  * record with the person pseudonymized. Lenient where GitHub itself is: its own examples omit
  * `assigning_team.type`, and unknown fields are tolerated (the schema says
  * additionalProperties: false, but a new field must not stop ingestion).

@@ -1,6 +1,6 @@
 /**
- * Copilot usage records carry prompts, responses and tool calls (reference/github §6). By
- * default (DESIGN.md §6) only a keyed hash and the length of each content string are kept, plus
+ * Copilot usage records carry prompts, responses and tool calls (simulators/github/reference §6). By
+ * default (docs/design.md §6) only a keyed hash and the length of each content string are kept, plus
  * the structure, the model and the tool names: enough to prove what an agent did and when,
  * without keeping what it said. Keeping the content is a per-tenant setting.
  */

@@ -8,7 +8,7 @@ import { toSeatRecord } from "../../src/transforms/seat.ts";
 const p = createPseudonymizer(Buffer.alloc(32, 1));
 const reference = JSON.parse(
   readFileSync(
-    new URL("../../../../../shared/reference/github/copilot-openapi-subset.json", import.meta.url),
+    new URL("../../../../simulators/github/reference/copilot-openapi-subset.json", import.meta.url),
     "utf8",
   ),
 ) as { components: { examples: Record<string, { value: { seats: unknown[] } }> } };

@@ -10,7 +10,7 @@ const ctx = { tenant: "t", enterprise: "ent", pseudonymizer: p, keepContent: fal
 const [request, response] = usageRecords(7, 2, { startMs: 1_790_000_000_000 });
 const reference = JSON.parse(
   readFileSync(
-    new URL("../../../../../shared/reference/github/copilot-openapi-subset.json", import.meta.url),
+    new URL("../../../../simulators/github/reference/copilot-openapi-subset.json", import.meta.url),
     "utf8",
   ),
 ) as { components: { examples: Record<string, { value: unknown[] }> } };

@@ -1,5 +1,5 @@
 /**
- * ClickHouse sink for the seat-snapshot topic (CONVENTIONS.md §6): decode a batch, insert it with
+ * ClickHouse sink for the seat-snapshot topic (docs/conventions.md §6): decode a batch, insert it with
  * an insert_deduplication_token per table derived from topic/partition/offsets (a retried batch
  * is a no-op), rows before markers, and only then let the consumer commit. A ClickHouse failure
  * throws, so the batch is re-delivered rather than committed.

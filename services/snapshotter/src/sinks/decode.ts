@@ -1,6 +1,6 @@
 /**
  * Decoding shared by the ClickHouse sinks: records that decode go on, records that do not are
- * poison and become dead letters with the reason (CONVENTIONS.md §6), so one bad record never
+ * poison and become dead letters with the reason (docs/conventions.md §6), so one bad record never
  * blocks a partition.
  */
 import { deadLetter, type AvroCodec, type DeadLetter, type TopicNames } from "@aiaudit/contracts";

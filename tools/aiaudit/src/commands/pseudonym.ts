@@ -1,6 +1,6 @@
 /**
  * aiaudit pseudonym: the customer's HR computes the same keyed pseudonym the pipeline stores, to
- * find a person's records (DESIGN.md §6). The key comes from a file or PSEUDONYM_KEY.
+ * find a person's records (docs/design.md §6). The key comes from a file or PSEUDONYM_KEY.
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
