@@ -3,6 +3,8 @@
  * logs, metrics and the dead-letter topic speak the same words. A raw payload never goes into
  * a message: describe it, and keep the payload in `cause` only when it holds no secret.
  */
+import { createHash } from "node:crypto";
+
 export const ErrorCodes = {
   /** A setting is missing or malformed; the process must not start. */
   CONFIG_INVALID: "CONFIG_INVALID",
@@ -22,6 +24,16 @@ export const ErrorCodes = {
   MIGRATION_FAILED: "MIGRATION_FAILED",
   /** A vendor API answered an error (see `status`). */
   UPSTREAM_HTTP: "UPSTREAM_HTTP",
+  /**
+   * A vendor API answered 2xx with a body that is not the documented shape (HTML, truncated JSON,
+   * an object where an array belongs, counts that disagree): the poll fails, nothing is read as
+   * "empty", the cursor and the current snapshot stay.
+   */
+  UPSTREAM_INVALID: "UPSTREAM_INVALID",
+  /** A vendor API rejected the credential (401): the connection is broken until connected again. */
+  UPSTREAM_UNAUTHORIZED: "UPSTREAM_UNAUTHORIZED",
+  /** A vendor API could not be reached (refused, DNS, timeout, TLS). */
+  UPSTREAM_UNREACHABLE: "UPSTREAM_UNREACHABLE",
   /** A sealed secret failed authentication (tampered, or sealed with another key). */
   SECRET_UNSEALABLE: "SECRET_UNSEALABLE",
 } as const;
@@ -58,4 +70,18 @@ export function isAiauditError(err: unknown, code?: ErrorCode): err is AiauditEr
 export function describeError(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
+}
+
+/**
+ * What may be said about a vendor body in a log or an error: its size, content type and a hash,
+ * never its text (a body names people, and a truncated one may hold anything).
+ */
+export function describeBody(body: unknown, contentType?: string | null): string {
+  const text = typeof body === "string" ? body : body === undefined ? "" : JSON.stringify(body);
+  const bytes = Buffer.byteLength(text ?? "", "utf8");
+  const sha = createHash("sha256")
+    .update(text ?? "", "utf8")
+    .digest("hex")
+    .slice(0, 16);
+  return `${contentType || "no content type"}, ${bytes} bytes, sha256 ${sha}…`;
 }
