@@ -2,3 +2,4 @@ export * from "./topics.ts";
 export * from "./avro.ts";
 export * from "./records.ts";
 export * from "./dlq.ts";
+export * from "./cursors.ts";

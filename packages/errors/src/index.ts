@@ -22,6 +22,8 @@ export const ErrorCodes = {
   CLICKHOUSE_FAILED: "CLICKHOUSE_FAILED",
   /** A migration file could not be applied. */
   MIGRATION_FAILED: "MIGRATION_FAILED",
+  /** A stream's cursor on the cursors topic does not have its schema: the stream stops, never starts over. */
+  CURSOR_INVALID: "CURSOR_INVALID",
   /** A vendor API answered an error (see `status`). */
   UPSTREAM_HTTP: "UPSTREAM_HTTP",
   /**

@@ -84,18 +84,91 @@ export interface ConsumerSettings {
   topics: string[];
   /** Where a new group starts. @default true (the whole topic) */
   fromBeginning?: boolean;
-  /** Called per batch; offsets are committed only after it resolves. A throw re-delivers the batch. */
+  /**
+   * Called per batch; offsets are committed only after it resolves. A throw re-delivers the batch.
+   * While it runs the member keeps heartbeating, so a slow batch is not mistaken for a dead member.
+   */
   handleBatch(batch: IncomingBatch): Promise<void>;
+  /**
+   * A member that stops heartbeating (kill -9, a frozen host, a cut network) is evicted after this
+   * long, ms, and its partitions move to the other members. The trade-off: lower moves partitions
+   * sooner after a crash, but a live member whose heartbeats stall this long (an event loop blocked
+   * by a long synchronous task, a network blip) is evicted too and costs the group a rebalance
+   * and a re-delivered batch. Heartbeats go on during a batch, so a slow ClickHouse insert does not
+   * count. The broker accepts 6 s to 30 min (group.min/max.session.timeout.ms).
+   * @default 10000 (kafkajs's and Kafka's classic default is 30000)
+   */
+  sessionTimeoutMs?: number;
+  /** How often a member heartbeats, ms: well under the session timeout. @default 1000 */
+  heartbeatIntervalMs?: number;
+  /**
+   * How long a rebalance waits for every member to rejoin, ms. A member inside a batch rejoins when
+   * the batch is done, so this bounds how long one slow batch may hold up the whole group; a member
+   * that takes longer is dropped from the group and its batch is re-delivered.
+   * @default 30000
+   */
+  rebalanceTimeoutMs?: number;
+}
+
+/** A topic followed by a consumer group that never commits: see `KafkaClient.followTopic`. */
+export interface FollowSettings {
+  groupId: string;
+  topic: string;
+  /**
+   * The partitions this member holds, after every (re)balance and before their records are
+   * delivered again from the beginning.
+   */
+  onAssignment?(partitions: number[]): void;
+  handleBatch(batch: IncomingBatch): Promise<void> | void;
+  /** A member that stops heartbeating loses its partitions after this long, ms. @default 10000 */
+  sessionTimeoutMs?: number;
 }
 
 export interface RunningConsumer {
   stop(): Promise<void>;
 }
 
+/** Offset of one partition: the next offset to read (an end) or to resume from (a commit). */
+export interface PartitionOffset {
+  topic: string;
+  partition: number;
+  offset: bigint;
+}
+
+/** The end of one partition: `offset` is its high watermark, `earliest` the first offset still kept. */
+export interface PartitionEnd extends PartitionOffset {
+  earliest: bigint;
+}
+
+/** A member of a committing consumer group (`KafkaClient.runConsumer`). */
+export interface GroupConsumer extends RunningConsumer {
+  /**
+   * Leaves the group (LeaveGroup, so the others take over its partitions at once rather than
+   * after the session timeout) once the batch in flight is done: a batch the sink finished is
+   * committed, a batch not yet started is abandoned uncommitted and re-delivered to the next owner.
+   */
+  stop(): Promise<void>;
+  /** True while the member is in the group: from its first join until stop() or a crash. */
+  isRunning(): boolean;
+  /** The partitions this member holds, by topic; empty before the first join. */
+  assignment(): Record<string, number[]>;
+  /** The end of every partition of the subscribed topics, now. */
+  ends(): Promise<PartitionEnd[]>;
+  /** The group's committed offsets for the subscribed topics; -1 where nothing was committed. */
+  committed(): Promise<PartitionOffset[]>;
+}
+
 export interface KafkaClient {
   ensureTopics(specs: TopicSpec[]): Promise<void>;
   transactionalProducer(transactionalId: string): Promise<TransactionalProducer>;
-  runConsumer(settings: ConsumerSettings): Promise<RunningConsumer>;
+  runConsumer(settings: ConsumerSettings): Promise<GroupConsumer>;
+  /**
+   * Follows a (compacted) topic as a member of `groupId`: the members share its partitions by
+   * Kafka's group protocol, every partition a member is given is read from its beginning (the
+   * group never commits), and a member that dies loses its partitions to the others within the
+   * session timeout. For state that is rebuilt by reading the whole topic: connections, cursors.
+   */
+  followTopic(settings: FollowSettings): Promise<RunningConsumer>;
   /** Fails with KAFKA_UNAVAILABLE when no broker answers. */
   ping(): Promise<void>;
   /**
@@ -319,19 +392,96 @@ export function createKafka(settings: KafkaSettings): KafkaClient {
       return records.sort((a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)));
     },
 
-    async runConsumer(consumerSettings) {
+    async followTopic(follow) {
+      const sessionTimeout = follow.sessionTimeoutMs ?? 10_000;
       const consumer: Consumer = kafka.consumer({
-        groupId: consumerSettings.groupId,
+        groupId: follow.groupId,
         readUncommitted: false,
-        // A sink failure is retried from the last committed offset after a pause, never skipped.
-        retry: { retries: 5, restartOnFailure: () => Promise.resolve(true) },
+        sessionTimeout,
+        rebalanceTimeout: sessionTimeout * 3,
+        heartbeatInterval: Math.max(500, Math.floor(sessionTimeout / 10)),
+        // Heartbeats go out between fetches: keep a fetch on an idle topic short.
+        maxWaitTimeInMs: 500,
+        retry: { retries: 10, restartOnFailure: () => Promise.resolve(true) },
+      });
+      consumer.on(consumer.events.GROUP_JOIN, (event) => {
+        const assignment = event.payload.memberAssignment as Record<string, number[] | undefined>;
+        follow.onAssignment?.([...(assignment[follow.topic] ?? [])].sort((a, b) => a - b));
       });
       try {
         await consumer.connect();
-        await consumer.subscribe({
-          topics: consumerSettings.topics,
-          fromBeginning: consumerSettings.fromBeginning ?? true,
-        });
+        await consumer.subscribe({ topics: [follow.topic], fromBeginning: true });
+      } catch (cause) {
+        throw unavailable(settings.brokers, cause);
+      }
+      await consumer.run({
+        autoCommit: false,
+        eachBatch: async ({ batch }) => {
+          const records = incomingRecords(batch);
+          const lastOffset = batch.lastOffset();
+          await follow.handleBatch({
+            topic: batch.topic,
+            partition: batch.partition,
+            firstOffset: batch.firstOffset() ?? lastOffset,
+            lastOffset,
+            records,
+          });
+        },
+      });
+      return {
+        async stop() {
+          await consumer.disconnect();
+          await withAdmin((admin) => admin.deleteGroups([follow.groupId])).catch(() => undefined);
+        },
+      };
+    },
+
+    async runConsumer(consumerSettings) {
+      const { groupId, topics } = consumerSettings;
+      const heartbeatInterval = consumerSettings.heartbeatIntervalMs ?? 1000;
+      const consumer: Consumer = kafka.consumer({
+        groupId,
+        readUncommitted: false,
+        sessionTimeout: consumerSettings.sessionTimeoutMs ?? 10_000,
+        heartbeatInterval,
+        rebalanceTimeout: consumerSettings.rebalanceTimeoutMs ?? 30_000,
+        // kafkajs heartbeats between fetches: an idle member long-polls for at most this long, so
+        // it heartbeats (and hears of a rebalance) about once a second rather than every 5 s.
+        maxWaitTimeInMs: 500,
+        // A sink failure is retried from the last committed offset after a pause, never skipped.
+        retry: { retries: 5, restartOnFailure: () => Promise.resolve(true) },
+      });
+      let running = false;
+      let assignment: Record<string, number[]> = {};
+      consumer.on(consumer.events.GROUP_JOIN, (event) => {
+        running = true;
+        assignment = Object.fromEntries(
+          Object.entries(event.payload.memberAssignment).map(([topic, ps]) => [
+            topic,
+            [...ps].sort((a, b) => a - b),
+          ]),
+        );
+      });
+      consumer.on(consumer.events.STOP, () => {
+        running = false;
+        assignment = {};
+      });
+      // A fetch that held only transaction markers or aborted records never reaches eachBatch;
+      // kafkajs moves past it but, without autoCommit, does not commit it. Commit it here, so the
+      // group's offset reaches the end of a transactional topic (lag 0, and `--once` can tell it
+      // is done) instead of stopping one marker short. Nothing in it is for the sink.
+      consumer.on(consumer.events.END_BATCH_PROCESS, (event) => {
+        const { topic, partition, batchSize, lastOffset } = event.payload;
+        if (batchSize !== 0) return;
+        consumer
+          .commitOffsets([{ topic, partition, offset: (BigInt(lastOffset) + 1n).toString() }])
+          .catch((err: unknown) =>
+            log.debug({ err, topic, partition }, "commit past transaction markers failed"),
+          );
+      });
+      try {
+        await consumer.connect();
+        await consumer.subscribe({ topics, fromBeginning: consumerSettings.fromBeginning ?? true });
       } catch (cause) {
         throw unavailable(settings.brokers, cause);
       }
@@ -340,27 +490,69 @@ export function createKafka(settings: KafkaSettings): KafkaClient {
         eachBatchAutoResolve: false,
         eachBatch: async (payload) => {
           const { batch } = payload;
+          // Stopping, or the partition was taken away: leave the batch uncommitted for its next owner.
           if (!payload.isRunning() || payload.isStale()) return;
           const records = incomingRecords(batch);
           const lastOffset = batch.lastOffset();
-          // kafkajs calls eachBatch only for batches with records (empty ones it resolves itself).
-          await consumerSettings.handleBatch({
-            topic: batch.topic,
-            partition: batch.partition,
-            firstOffset: batch.firstOffset() ?? lastOffset,
-            lastOffset,
-            records,
-          });
+          // Heartbeat while the sink works, as Java's background heartbeat thread does: only a dead
+          // member should miss the session timeout, not one in a slow insert.
+          const keepAlive = setInterval(() => {
+            payload.heartbeat().catch(() => undefined); // a rebalance shows up at the next fetch
+          }, heartbeatInterval);
+          try {
+            // kafkajs calls eachBatch only for batches with records (see END_BATCH_PROCESS above).
+            await consumerSettings.handleBatch({
+              topic: batch.topic,
+              partition: batch.partition,
+              firstOffset: batch.firstOffset() ?? lastOffset,
+              lastOffset,
+              records,
+            });
+          } finally {
+            clearInterval(keepAlive);
+          }
           // Only now move the fetch position (kafkajs refetches from the last resolved offset),
-          // then commit past the batch, control records (transaction markers) included.
+          // then commit past the batch, control records (transaction markers) included. This
+          // commit goes straight to the group, also while stop() waits for this batch (the
+          // consumer's own commitOffsets does nothing once it is stopping).
           payload.resolveOffset(lastOffset);
-          await consumer.commitOffsets([
-            { topic: batch.topic, partition: batch.partition, offset: (BigInt(lastOffset) + 1n).toString() },
-          ]);
+          await payload.commitOffsetsIfNecessary({
+            topics: [
+              {
+                topic: batch.topic,
+                partitions: [{ partition: batch.partition, offset: (BigInt(lastOffset) + 1n).toString() }],
+              },
+            ],
+          });
           await payload.heartbeat();
         },
       });
-      return { stop: () => consumer.disconnect() };
+      return {
+        stop: () => consumer.disconnect(),
+        isRunning: () => running,
+        assignment: () => assignment,
+        ends: () =>
+          withAdmin(async (admin) =>
+            (
+              await Promise.all(
+                topics.map(async (topic) => ({ topic, ends: await admin.fetchTopicOffsets(topic) })),
+              )
+            ).flatMap(({ topic, ends }) =>
+              ends.map((p) => ({
+                topic,
+                partition: p.partition,
+                offset: BigInt(p.high),
+                earliest: BigInt(p.low),
+              })),
+            ),
+          ),
+        committed: () =>
+          withAdmin(async (admin) =>
+            (await admin.fetchOffsets({ groupId, topics })).flatMap(({ topic, partitions }) =>
+              partitions.map((p) => ({ topic, partition: p.partition, offset: BigInt(p.offset) })),
+            ),
+          ),
+      };
     },
   };
 }

@@ -1,7 +1,7 @@
 /**
- * Publishes one seat snapshot as one Kafka transaction (docs/design.md §3): BEGIN, a ROW per valid
- * seat, dead letters for invalid seats, END with the row count, and the stream's cursor. Either
- * all of it becomes visible to read_committed consumers or none of it does.
+ * The records of one seat snapshot, published as one Kafka transaction with the stream's cursor
+ * (docs/design.md §3): BEGIN, a ROW per valid seat, dead letters for invalid seats, END with the
+ * row count. Either all of it becomes visible to read_committed consumers or none of it does.
  */
 import {
   codecs,
@@ -9,11 +9,10 @@ import {
   recordKey,
   type CopilotSeat,
   type CopilotSeatSnapshotRecord,
-  type StreamCursor,
   type TopicNames,
 } from "@aiaudit/contracts";
 import { ErrorCodes } from "@aiaudit/errors";
-import type { OutgoingRecord, TransactionalProducer } from "@aiaudit/kafka";
+import type { OutgoingRecord } from "@aiaudit/kafka";
 
 interface SnapshotBase {
   tenant: string;
@@ -22,8 +21,6 @@ interface SnapshotBase {
   snapshotId: string;
   takenAt: number;
   pseudonymKeyId: string;
-  cursorKey: string;
-  cursor: StreamCursor;
 }
 
 export interface SnapshotToPublish extends SnapshotBase {
@@ -69,10 +66,6 @@ function marker(
   };
 }
 
-function cursorRecord(topics: TopicNames, snap: SnapshotBase): OutgoingRecord {
-  return { topic: topics.cursors, key: snap.cursorKey, value: codecs.cursor.encode(snap.cursor) };
-}
-
 export function snapshotRecords(topics: TopicNames, snap: SnapshotToPublish): OutgoingRecord[] {
   return [
     marker(topics, snap, { kind: "BEGIN" }),
@@ -94,28 +87,10 @@ export function snapshotRecords(topics: TopicNames, snap: SnapshotToPublish): Ou
       }),
     ),
     marker(topics, snap, { kind: "END", row_count: snap.seats.length, total_seats: snap.totalSeats }),
-    cursorRecord(topics, snap),
   ];
-}
-
-export async function publishSnapshot(
-  producer: TransactionalProducer,
-  topics: TopicNames,
-  snap: SnapshotToPublish,
-): Promise<void> {
-  const records = snapshotRecords(topics, snap);
-  await producer.transaction((tx) => tx.send(records));
 }
 
 /** Confirms the previous snapshot (same id) at `takenAt`: the seat list did not change. */
-export async function publishUnchanged(
-  producer: TransactionalProducer,
-  topics: TopicNames,
-  snap: UnchangedSnapshot,
-): Promise<void> {
-  const records = [
-    marker(topics, snap, { kind: "UNCHANGED", row_count: snap.rowCount, total_seats: snap.totalSeats }),
-    cursorRecord(topics, snap),
-  ];
-  await producer.transaction((tx) => tx.send(records));
+export function unchangedRecords(topics: TopicNames, snap: UnchangedSnapshot): OutgoingRecord[] {
+  return [marker(topics, snap, { kind: "UNCHANGED", row_count: snap.rowCount, total_seats: snap.totalSeats })];
 }

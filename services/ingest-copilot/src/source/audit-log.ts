@@ -4,7 +4,33 @@
  * 100, events filtered by `phrase`. See simulators/github/reference §5 and docs/design.md §2: events arrive
  * late, so each poll starts an overlap window before the newest event already published.
  */
+import { z } from "zod";
+import { expectShape, vendorCall } from "./errors.ts";
 import type { GithubClient } from "./github-client.ts";
+
+/** A page of the audit log or of usage records is a JSON array; anything else fails the poll. */
+export const eventPage = z.array(z.unknown());
+
+/**
+ * Pages of a cursor-paginated list, each checked to be an array: an object, HTML or truncated
+ * JSON where the array belongs fails the poll instead of reading as an empty page.
+ */
+export async function* arrayPages(
+  github: GithubClient,
+  what: string,
+  request: Record<string, unknown>,
+): AsyncGenerator<unknown[]> {
+  // Followed by hand rather than with octokit's paginate, which reads an empty body as an empty
+  // page and fails on a string body with a TypeError.
+  let options = request;
+  for (;;) {
+    const response = await vendorCall(what, () => github.request(options as never));
+    yield expectShape(what, eventPage, response.data, response.headers["content-type"]);
+    const next = /<([^<>]+)>;\s*rel="next"/.exec(response.headers.link ?? "")?.[1];
+    if (!next) return;
+    options = { method: "GET", url: next };
+  }
+}
 
 export interface AuditLogQuery {
   scope: "ORGANIZATION" | "ENTERPRISE";
@@ -24,15 +50,12 @@ export function createdQualifier(sinceMs: number): string {
 /** Yields the raw events page by page; the caller publishes a page before the next is requested. */
 export async function* auditLogPages(github: GithubClient, query: AuditLogQuery): AsyncGenerator<unknown[]> {
   const url = query.scope === "ENTERPRISE" ? "/enterprises/{enterprise}/audit-log" : "/orgs/{org}/audit-log";
-  const pages = github.paginate.iterator({
+  yield* arrayPages(github, `GET ${url.replace(/\{\w+\}/, query.slug)}`, {
     method: "GET",
     url,
     ...(query.scope === "ENTERPRISE" ? { enterprise: query.slug } : { org: query.slug }),
     phrase: `${query.phrase} ${createdQualifier(query.sinceMs)}`,
     order: "asc",
     per_page: query.perPage,
-  } as unknown as Parameters<GithubClient["paginate"]["iterator"]>[0]);
-  for await (const page of pages) {
-    yield Array.isArray(page.data) ? (page.data as unknown[]) : [];
-  }
+  });
 }

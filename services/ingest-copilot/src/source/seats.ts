@@ -4,8 +4,16 @@
  * poll it first asks every page conditionally: when all answer 304 the list is unchanged and
  * cost no rate limit (GitHub does not count 304s).
  */
-import { RequestError } from "@octokit/request-error";
+import { z } from "zod";
+import { isAiauditError } from "@aiaudit/errors";
+import { expectShape, invalidAnswer, vendorCall } from "./errors.ts";
 import type { GithubClient } from "./github-client.ts";
+
+/** A page of `/copilot/billing/seats`: both fields are documented as always there. */
+const seatPage = z.object({
+  total_seats: z.number().int().nonnegative(),
+  seats: z.array(z.unknown()),
+});
 
 export interface SeatListing {
   /** total_seats as GitHub reported it on the first page. */
@@ -40,23 +48,26 @@ async function fetchPage(
     source.scope === "ENTERPRISE"
       ? "GET /enterprises/{enterprise}/copilot/billing/seats"
       : "GET /orgs/{org}/copilot/billing/seats";
+  const what = `GET ${route.slice(4).replace(/\{\w+\}/, source.slug)}`;
   try {
-    const response = await github.request(route, {
-      ...(source.scope === "ENTERPRISE" ? { enterprise: source.slug } : { org: source.slug }),
-      page,
-      per_page: source.perPage,
-      headers: etag ? { "if-none-match": etag } : {},
-    } as never);
-    const data = response.data as { total_seats?: number; seats?: unknown[] };
+    const response = await vendorCall(what, () =>
+      github.request(route, {
+        ...(source.scope === "ENTERPRISE" ? { enterprise: source.slug } : { org: source.slug }),
+        page,
+        per_page: source.perPage,
+        headers: etag ? { "if-none-match": etag } : {},
+      } as never),
+    );
+    const data = expectShape(what, seatPage, response.data, response.headers["content-type"]);
     return {
       status: 200,
-      totalSeats: data.total_seats ?? 0,
-      seats: data.seats ?? [],
+      totalSeats: data.total_seats,
+      seats: data.seats,
       etag: response.headers.etag ?? "",
       hasNext: /rel="next"/.test(response.headers.link ?? ""),
     };
   } catch (err) {
-    if (err instanceof RequestError && err.status === 304) {
+    if (isAiauditError(err, "UPSTREAM_HTTP") && err.details.status === 304) {
       return { status: 304, totalSeats: 0, seats: [], etag: etag ?? "", hasNext: false };
     }
     throw err;
@@ -83,6 +94,21 @@ export async function fetchSeats(github: GithubClient, source: SeatSource): Prom
     if (page === 1) listing.totalSeats = result.totalSeats;
     listing.seats.push(...result.seats);
     listing.etags.push(result.etag);
-    if (!result.hasNext) return listing;
+    if (!result.hasNext) break;
   }
+  // An enterprise lists a person once per granting org or team; total_seats counts people.
+  const people = new Set(listing.seats.map(assigneeOf)).size;
+  const expected = source.scope === "ENTERPRISE" ? people : listing.seats.length;
+  if (expected !== listing.totalSeats) {
+    throw invalidAnswer(
+      `GET ${source.scope === "ENTERPRISE" ? "/enterprises" : "/orgs"}/${source.slug}/copilot/billing/seats`,
+      `total_seats is ${listing.totalSeats} but the pages held ${expected} ${source.scope === "ENTERPRISE" ? "people" : "seats"}`,
+    );
+  }
+  return listing;
+}
+
+function assigneeOf(seat: unknown): string {
+  const assignee = (seat as { assignee?: { login?: unknown; id?: unknown } } | null)?.assignee;
+  return String(assignee?.login ?? assignee?.id ?? JSON.stringify(seat)).toLowerCase();
 }

@@ -3,7 +3,7 @@
  * pagination (`after` in `Link`), per_page clamped to [1, 25], `phrase` with `created:`, oldest
  * first. GitHub is reported to keep records for 48 hours only (simulators/github/reference §6).
  */
-import { createdQualifier } from "./audit-log.ts";
+import { arrayPages, createdQualifier } from "./audit-log.ts";
 import type { GithubClient } from "./github-client.ts";
 
 export const USAGE_RECORDS_PER_PAGE = 25;
@@ -13,15 +13,12 @@ export async function* usageRecordPages(
   enterprise: string,
   sinceMs: number,
 ): AsyncGenerator<unknown[]> {
-  const pages = github.paginate.iterator({
+  yield* arrayPages(github, `GET /enterprises/${enterprise}/copilot/usage-records`, {
     method: "GET",
     url: "/enterprises/{enterprise}/copilot/usage-records",
     enterprise,
     phrase: createdQualifier(sinceMs),
     order: "asc",
     per_page: USAGE_RECORDS_PER_PAGE,
-  } as unknown as Parameters<GithubClient["paginate"]["iterator"]>[0]);
-  for await (const page of pages) {
-    yield Array.isArray(page.data) ? (page.data as unknown[]) : [];
-  }
+  });
 }

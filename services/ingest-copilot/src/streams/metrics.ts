@@ -4,11 +4,21 @@
  * cursor, in one transaction. A day without a report is retried while it is recent (reports come
  * with a delay) and skipped once it is older than REPORT_DELAY_DAYS.
  */
-import { codecs, recordKey, type CopilotMetricsRow, type StreamCursor } from "@aiaudit/contracts";
+import {
+  codecs,
+  cursorKey,
+  metricsCursorSchema,
+  parseCursor,
+  recordKey,
+  type CopilotMetricsRow,
+  type MetricsCursor,
+  type StreamCursor,
+} from "@aiaudit/contracts";
 import { pseudonymizeDeep } from "@aiaudit/crypto";
-import { cursorKey } from "../source/cursors.ts";
+import { publishWithCursor } from "../sinks/publish.ts";
+import { decodeCursor } from "../source/cursors.ts";
 import { fetchDailyReport } from "../source/metrics-reports.ts";
-import type { StreamDeps } from "./types.ts";
+import { withCommittedState, type StreamDeps } from "./types.ts";
 
 export const METRICS_STREAM = "copilot.metrics";
 const DAY_MS = 86_400_000;
@@ -61,12 +71,14 @@ export function createMetricsStream(settings: MetricsStreamSettings, deps: Metri
     };
   }
 
-  return async function pollMetrics(): Promise<MetricsPollResult> {
+  function restore(records: ReadonlyMap<string, Buffer>): MetricsCursor {
+    const previous = decodeCursor(records, key);
+    return previous ? parseCursor(metricsCursorSchema, previous) : {};
+  }
+
+  return withCommittedState(deps.loadCursors, restore, async (stored, committed) => {
     const started = now();
-    const previous = deps.cursors.get(key);
-    const done: Record<string, string> = previous?.cursor
-      ? (JSON.parse(previous.cursor) as Record<string, string>)
-      : {};
+    const done: MetricsCursor = { ...stored };
     const result: MetricsPollResult = { days: 0, rows: 0 };
     const yesterday = Date.parse(isoDay(started - DAY_MS));
     for (const report of reports) {
@@ -97,12 +109,8 @@ export function createMetricsStream(settings: MetricsStreamSettings, deps: Metri
             value: codecs.copilotMetricsRow.encode(row),
           };
         });
-        await (
-          await deps.producer()
-        ).transaction((tx) =>
-          tx.send([...records, { topic: deps.topics.cursors, key, value: codecs.cursor.encode(cursor) }]),
-        );
-        deps.cursors.set(key, cursor);
+        await publishWithCursor(deps.producer, deps.topics, records, { key, cursor });
+        committed({ ...done });
         result.days += 1;
         result.rows += records.length;
       }
@@ -117,5 +125,5 @@ export function createMetricsStream(settings: MetricsStreamSettings, deps: Metri
       ms: now() - started,
     });
     return result;
-  };
+  });
 }

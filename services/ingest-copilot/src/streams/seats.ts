@@ -3,13 +3,21 @@
  * answers 304 to its last ETag, an UNCHANGED marker that confirms the previous snapshot for
  * today (so the daily count goes on) at no rate-limit cost.
  */
-import type { CopilotSeat, StreamCursor } from "@aiaudit/contracts";
+import {
+  cursorKey,
+  parseCursor,
+  seatCursorSchema,
+  type CopilotSeat,
+  type SeatCursor,
+  type StreamCursor,
+} from "@aiaudit/contracts";
 import { pseudonymizeDeep, uuidv7 } from "@aiaudit/crypto";
-import { publishSnapshot, publishUnchanged } from "../sinks/snapshot-publisher.ts";
-import { cursorKey } from "../source/cursors.ts";
+import { snapshotRecords, unchangedRecords } from "../sinks/snapshot-publisher.ts";
+import { publishWithCursor } from "../sinks/publish.ts";
+import { decodeCursor } from "../source/cursors.ts";
 import { fetchSeats, seatsUnchanged, type SeatSource } from "../source/seats.ts";
 import { toSeatRecord } from "../transforms/seat.ts";
-import type { StreamDeps } from "./types.ts";
+import { withCommittedState, type StreamDeps } from "./types.ts";
 
 export const SEATS_STREAM = "copilot.seats";
 
@@ -22,13 +30,6 @@ export interface SeatPollResult {
   unchanged: boolean;
 }
 
-/** What the seats cursor remembers: the last snapshot and its pages' ETags. */
-interface SeatCursorState {
-  etags: string[];
-  rowCount: number;
-  totalSeats: number;
-}
-
 export function createSeatStream(
   tenant: string,
   connectionId: string,
@@ -38,11 +39,13 @@ export function createSeatStream(
   const now = deps.now ?? Date.now;
   const key = cursorKey(tenant, connectionId, SEATS_STREAM);
 
-  return async function pollSeats(): Promise<SeatPollResult> {
+  function restore(records: ReadonlyMap<string, Buffer>) {
+    const previous = decodeCursor(records, key);
+    return previous ? { previous, state: parseCursor(seatCursorSchema, previous) } : undefined;
+  }
+
+  return withCommittedState(deps.loadCursors, restore, async (stored, committed): Promise<SeatPollResult> => {
     const started = now();
-    const previous = deps.cursors.get(key);
-    const state = previous?.cursor ? (JSON.parse(previous.cursor) as SeatCursorState) : undefined;
-    const producer = await deps.producer();
     const base = {
       tenant,
       org: source.slug,
@@ -50,32 +53,29 @@ export function createSeatStream(
       takenAt: started,
       pseudonymKeyId: deps.pseudonymizer.keyId,
     };
-
-    if (previous?.last_snapshot_id && state && (await seatsUnchanged(deps.github, source, state.etags))) {
-      const cursor: StreamCursor = { ...previous, updated_at: started };
-      await publishUnchanged(producer, deps.topics, {
+    const snapshotId = stored?.previous.last_snapshot_id;
+    if (stored && snapshotId && (await seatsUnchanged(deps.github, source, stored.state.etags))) {
+      const cursor: StreamCursor = { ...stored.previous, updated_at: started };
+      const records = unchangedRecords(deps.topics, {
         ...base,
-        snapshotId: previous.last_snapshot_id,
-        rowCount: state.rowCount,
-        totalSeats: state.totalSeats,
-        cursorKey: key,
-        cursor,
+        snapshotId,
+        rowCount: stored.state.rowCount,
+        totalSeats: stored.state.totalSeats,
       });
-      deps.cursors.set(key, cursor);
-      deps.telemetry.seatsUnchanged({
-        org: source.slug,
-        snapshotId: previous.last_snapshot_id,
-        requests: state.etags.length,
-      });
-      return { snapshotId: previous.last_snapshot_id, rows: state.rowCount, rejected: 0, unchanged: true };
+      await publishWithCursor(deps.producer, deps.topics, records, { key, cursor });
+      committed({ previous: cursor, state: stored.state });
+      deps.telemetry.seatsUnchanged({ org: source.slug, snapshotId, requests: stored.state.etags.length });
+      return { snapshotId, rows: stored.state.rowCount, rejected: 0, unchanged: true };
     }
 
-    const snapshotId = uuidv7(started);
+    const newId = uuidv7(started);
+    // A page that is not the documented shape, or a total that disagrees, throws here: the poll
+    // fails and the previous snapshot stays current.
     const listing = await fetchSeats(deps.github, source);
     const seats: CopilotSeat[] = [];
     const rejected = [];
     for (const raw of listing.seats) {
-      const result = toSeatRecord(raw, deps.pseudonymizer);
+      const result = toSeatRecord(raw, deps.pseudonymizer, started);
       if (result.ok) {
         seats.push(result.seat);
       } else {
@@ -83,37 +83,32 @@ export function createSeatStream(
         rejected.push({ payload: pseudonymizeDeep(raw, deps.pseudonymizer), reason: result.reason });
       }
     }
-    const nextState: SeatCursorState = {
-      etags: listing.etags,
-      rowCount: seats.length,
-      totalSeats: listing.totalSeats,
-    };
+    const state: SeatCursor = { etags: listing.etags, rowCount: seats.length, totalSeats: listing.totalSeats };
     const cursor: StreamCursor = {
       tenant,
       connection: connectionId,
       stream: SEATS_STREAM,
-      cursor: JSON.stringify(nextState),
-      last_snapshot_id: snapshotId,
+      cursor: JSON.stringify(state),
+      last_snapshot_id: newId,
       updated_at: started,
     };
-    await publishSnapshot(producer, deps.topics, {
+    const records = snapshotRecords(deps.topics, {
       ...base,
-      snapshotId,
+      snapshotId: newId,
       totalSeats: listing.totalSeats,
       seats,
       rejected,
       source: `github:GET ${source.scope === "ENTERPRISE" ? "/enterprises" : "/orgs"}/${source.slug}/copilot/billing/seats`,
-      cursorKey: key,
-      cursor,
     });
-    deps.cursors.set(key, cursor);
+    await publishWithCursor(deps.producer, deps.topics, records, { key, cursor });
+    committed({ previous: cursor, state });
     deps.telemetry.snapshotPublished({
       org: source.slug,
-      snapshotId,
+      snapshotId: newId,
       rows: seats.length,
       rejected: rejected.length,
       ms: now() - started,
     });
-    return { snapshotId, rows: seats.length, rejected: rejected.length, unchanged: false };
-  };
+    return { snapshotId: newId, rows: seats.length, rejected: rejected.length, unchanged: false };
+  });
 }

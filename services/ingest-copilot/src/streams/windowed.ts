@@ -1,16 +1,33 @@
 /**
- * A cursor stream over an API that lists records by time (the audit logs, the usage records):
- * each poll reads from an overlap window before the newest record already published (records
- * arrive late), skips the ids already published (kept in the cursor for the window), and
- * publishes page by page, each page with its dead letters and the advanced cursor in one Kafka
- * transaction. A restart resumes from the last committed cursor: exactly once.
+ * A cursor stream over an API that lists records by time (the audit logs, the usage records).
+ * Each poll reads from an overlap window before the newest record already published (records
+ * arrive late), skips every id already published — whether it comes again in the window, on the
+ * next page or in the next poll — and publishes page by page, each page with its dead letters,
+ * the advanced cursor and the dedup state it changed in one Kafka transaction. A restart resumes
+ * from the last committed state: every id reaches the topic once.
+ *
+ * Dedup state is bounded at any event rate: the ids of each minute of the window live in a
+ * record of their own on the cursors topic (`tenant/connection/stream/seen/<minute>`), as
+ * 16-character hashes, and leave with their minute. Records that failed validation are
+ * remembered (bounded) so that re-reading the window dead-letters them once.
  */
-import { codecs, deadLetter, type StreamCursor } from "@aiaudit/contracts";
+import {
+  bucketOf,
+  cursorKey,
+  deadLetter,
+  idHash,
+  parseWindowCursor,
+  seenBucketKey,
+  seenBucketSchema,
+  type StreamCursor,
+  type WindowCursor,
+} from "@aiaudit/contracts";
 import { pseudonymizeDeep } from "@aiaudit/crypto";
-import { ErrorCodes } from "@aiaudit/errors";
+import { AiauditError, ErrorCodes } from "@aiaudit/errors";
 import type { OutgoingRecord } from "@aiaudit/kafka";
-import { cursorKey, parseWindowCursor, type WindowCursor } from "../source/cursors.ts";
-import type { StreamDeps } from "./types.ts";
+import { decodeCursor, type CursorRecords } from "../source/cursors.ts";
+import { publishWithCursor } from "../sinks/publish.ts";
+import { withCommittedState, type StreamDeps } from "./types.ts";
 
 export type Parsed<T> =
   | { ok: true; value: T; id: string; at: number }
@@ -27,7 +44,7 @@ export interface WindowedStreamSettings<T> {
   overlapMs: number;
   /** Where a stream without a cursor starts, ms before now. */
   initialLookbackMs: number;
-  /** Raw records from `sinceMs` on, oldest first, page by page. */
+  /** Raw records from `sinceMs` on, oldest first, page by page; a page not of the documented shape throws. */
   pages(sinceMs: number): AsyncGenerator<unknown[]>;
   parse(raw: unknown, now: number): Parsed<T>;
   /** Records another stream publishes. */
@@ -46,48 +63,116 @@ export type WindowedStreamDeps = Omit<StreamDeps, "github">;
 export interface WindowedPollResult {
   pages: number;
   published: number;
+  /** Records skipped because they were published (or dead-lettered) before. */
   duplicates: number;
   rejected: number;
   /** When the previous successful poll ended (epoch ms), if there was one. */
   previousPollAt: number | undefined;
 }
 
+/** The cursor never gets further ahead of the clock than this, whatever time a record claims. */
+export const CLOCK_SKEW_MS = 5 * 60_000;
+/** Dead-lettered ids remembered, newest first. */
+const REJECTED_KEPT = 1000;
+
+interface WindowState {
+  cursor: WindowCursor;
+  /** Minute start → hashes of the ids published in that minute. */
+  buckets: Map<number, Set<string>>;
+  updatedAt: number | undefined;
+}
+
 export function createWindowedStream<T>(settings: WindowedStreamSettings<T>, deps: WindowedStreamDeps) {
   const now = deps.now ?? Date.now;
   const key = cursorKey(settings.tenant, settings.connectionId, settings.stream);
 
-  /** Publishes `records` with the cursor of `state` in one transaction, then remembers the cursor. */
-  async function commit(records: OutgoingRecord[], state: WindowCursor): Promise<void> {
+  function restore(records: CursorRecords): WindowState | undefined {
+    const stored = decodeCursor(records, key);
+    if (!stored) return undefined;
+    const { cursor, legacySeen } = parseWindowCursor(stored);
+    const buckets = new Map<number, Set<string>>();
+    for (const start of cursor.buckets) {
+      const value = records.get(seenBucketKey(key, start));
+      const ids = value === undefined ? undefined : seenBucketSchema.safeParse(value.toString("utf8"));
+      if (!ids?.success) {
+        throw new AiauditError(
+          ErrorCodes.CURSOR_INVALID,
+          `cursor ${key} names dedup bucket ${start}, which is missing or malformed on the cursors topic`,
+        );
+      }
+      buckets.set(start, new Set(ids.data ? ids.data.split(" ") : []));
+    }
+    for (const entry of legacySeen) {
+      const [start, hash] = entry.split(" ") as [string, string];
+      const set = buckets.get(Number(start)) ?? new Set<string>();
+      buckets.set(Number(start), set.add(hash));
+    }
+    return { cursor, buckets, updatedAt: stored.updated_at };
+  }
+
+  const initial = (started: number): WindowState => ({
+    cursor: { v: 2, highWaterMs: started - settings.initialLookbackMs, buckets: [], rejected: [] },
+    buckets: new Map(),
+    updatedAt: undefined,
+  });
+
+  /** The state after a page, given the buckets it touched and the ids it dead-lettered. */
+  function advance(
+    state: WindowState,
+    highWaterMs: number,
+    touched: Map<number, Set<string>>,
+    rejected: string[],
+  ): { next: WindowState; writes: Map<string, Buffer | null> } {
+    const keepFrom = bucketOf(highWaterMs - settings.overlapMs);
+    const buckets = new Map([...state.buckets, ...touched]);
+    const writes = new Map<string, Buffer | null>();
+    for (const start of [...buckets.keys()]) {
+      if (start >= keepFrom) continue;
+      buckets.delete(start);
+      // Only buckets the topic holds need a tombstone.
+      if (state.buckets.has(start)) writes.set(seenBucketKey(key, start), null);
+    }
+    for (const [start, ids] of touched) {
+      if (buckets.has(start)) writes.set(seenBucketKey(key, start), Buffer.from([...ids].join(" "), "utf8"));
+    }
+    const cursor: WindowCursor = {
+      v: 2,
+      highWaterMs,
+      buckets: [...buckets.keys()].sort((a, b) => a - b),
+      rejected: [...rejected, ...state.cursor.rejected].slice(0, REJECTED_KEPT),
+    };
+    return { next: { cursor, buckets, updatedAt: now() }, writes };
+  }
+
+  async function commit(
+    records: OutgoingRecord[],
+    step: { next: WindowState; writes: Map<string, Buffer | null> },
+  ): Promise<void> {
     const cursor: StreamCursor = {
       tenant: settings.tenant,
       connection: settings.connectionId,
       stream: settings.stream,
-      cursor: JSON.stringify(state),
+      cursor: JSON.stringify(step.next.cursor),
       last_snapshot_id: null,
-      updated_at: now(),
+      updated_at: step.next.updatedAt ?? now(),
     };
-    const all = [...records, { topic: deps.topics.cursors, key, value: codecs.cursor.encode(cursor) }];
-    await (await deps.producer()).transaction((tx) => tx.send(all));
-    deps.cursors.set(key, cursor);
+    await publishWithCursor(deps.producer, deps.topics, records, { key, cursor, state: step.writes });
   }
 
-  return async function poll(): Promise<WindowedPollResult> {
+  return withCommittedState(deps.loadCursors, restore, async (stored, committed) => {
     const started = now();
-    const previous = deps.cursors.get(key);
-    const state: WindowCursor = parseWindowCursor(previous) ?? {
-      highWaterMs: started - settings.initialLookbackMs,
-      seen: {},
-    };
+    let state = stored ?? initial(started);
     const result: WindowedPollResult = {
       pages: 0,
       published: 0,
       duplicates: 0,
       rejected: 0,
-      previousPollAt: previous?.updated_at,
+      previousPollAt: stored?.updatedAt,
     };
-    const pages = settings.pages(state.highWaterMs - settings.overlapMs);
+    const sinceMs = state.cursor.highWaterMs - settings.overlapMs;
+    const pages = settings.pages(sinceMs);
     // Fetch the next page while this one is published: the HTTP round trip and the Kafka
-    // transaction overlap. Nothing is committed ahead: the cursor moves only with its page.
+    // transaction overlap. Nothing is committed ahead: the state moves only with its page.
     let next = pages.next();
     for (;;) {
       const current = await next;
@@ -97,48 +182,72 @@ export function createWindowedStream<T>(settings: WindowedStreamSettings<T>, dep
       result.pages += 1;
       const values: T[] = [];
       const letters: OutgoingRecord[] = [];
+      const touched = new Map<number, Set<string>>();
+      const rejected: string[] = [];
+      const rejectedBefore = new Set(state.cursor.rejected);
+      let highWaterMs = state.cursor.highWaterMs;
+      const reject = (raw: unknown, id: string, hash: string, reason: string) => {
+        rejectedBefore.add(hash);
+        rejected.unshift(hash);
+        deps.telemetry.recordRejected({ org: settings.slug, stream: settings.stream, reason });
+        letters.push(
+          deadLetter({
+            dlqTopic: deps.topics.dlq,
+            key: `${settings.tenant}/${settings.slug}/${id}`,
+            payload: pseudonymizeDeep(raw, deps.pseudonymizer),
+            reason,
+            code: ErrorCodes.RECORD_INVALID,
+            source: settings.source,
+            sourceTopic: settings.topic,
+          }),
+        );
+      };
       for (const raw of current.value) {
         const parsed = settings.parse(raw, started);
-        if (parsed.id !== undefined && state.seen[parsed.id] !== undefined) {
+        const id = parsed.id ?? `raw:${deps.pseudonymizer.mac(JSON.stringify(raw) ?? "")}`;
+        const hash = idHash(id);
+        if (rejectedBefore.has(hash)) {
           result.duplicates += 1;
           continue;
         }
-        if (parsed.id !== undefined && parsed.at !== undefined) {
-          state.seen[parsed.id] = parsed.at;
-          state.highWaterMs = Math.max(state.highWaterMs, parsed.at);
-        }
         if (!parsed.ok) {
-          deps.telemetry.recordRejected({
-            org: settings.slug,
-            stream: settings.stream,
-            reason: parsed.reason,
-          });
-          letters.push(
-            deadLetter({
-              dlqTopic: deps.topics.dlq,
-              key: `${settings.tenant}/${settings.slug}/${parsed.id ?? `unidentified-${started}-${letters.length}`}`,
-              payload: pseudonymizeDeep(raw, deps.pseudonymizer),
-              reason: parsed.reason,
-              code: ErrorCodes.RECORD_INVALID,
-              source: settings.source,
-              sourceTopic: settings.topic,
-            }),
-          );
+          reject(raw, id, hash, parsed.reason);
           continue;
         }
+        if (parsed.at < bucketOf(sinceMs)) {
+          // Older than the window asked for: whether it was published before cannot be told.
+          reject(raw, id, hash, `record at ${new Date(parsed.at).toISOString()} served before the window asked for`);
+          continue;
+        }
+        const minute = bucketOf(parsed.at);
+        let ids = touched.get(minute);
+        if (!ids) {
+          ids = new Set(state.buckets.get(minute));
+          touched.set(minute, ids);
+        }
+        if (ids.has(hash)) {
+          result.duplicates += 1;
+          continue;
+        }
+        ids.add(hash);
+        highWaterMs = Math.max(highWaterMs, Math.min(parsed.at, started + CLOCK_SKEW_MS));
         if (!settings.skip?.(parsed.value)) values.push(parsed.value);
       }
-      if (values.length === 0 && letters.length === 0) continue;
-      state.seen = Object.fromEntries(
-        Object.entries(state.seen).filter(([, at]) => at >= state.highWaterMs - settings.overlapMs),
-      );
-      await commit([...settings.toRecords(values), ...letters], state);
+      if (values.length === 0 && letters.length === 0 && touched.size === 0) continue;
+      const step = advance(state, highWaterMs, touched, rejected);
+      await commit([...settings.toRecords(values), ...letters], step);
+      state = step.next;
+      committed(state);
       result.published += values.length;
       result.rejected += letters.length;
     }
     // A poll that found nothing new still records that it ran: the time of the last successful
     // poll is what tells whether records may have aged out of the API's window.
-    if (result.published === 0 && result.rejected === 0) await commit([], state);
+    if (result.published === 0 && result.rejected === 0) {
+      const step = advance(state, state.cursor.highWaterMs, new Map(), []);
+      await commit([], step);
+      committed(step.next);
+    }
     deps.telemetry.streamPolled({
       org: settings.slug,
       stream: settings.stream,
@@ -149,5 +258,5 @@ export function createWindowedStream<T>(settings: WindowedStreamSettings<T>, dep
       ms: now() - started,
     });
     return result;
-  };
+  });
 }

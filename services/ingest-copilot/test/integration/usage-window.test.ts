@@ -4,12 +4,11 @@
  */
 import assert from "node:assert/strict";
 import { after, it } from "node:test";
-import { codecs, topicNames, type StreamCursor } from "@aiaudit/contracts";
+import { codecs, cursorKey, topicNames, type StreamCursor } from "@aiaudit/contracts";
 import { createPseudonymizer } from "@aiaudit/crypto";
 import { startGithubSimulator, usageRecords } from "@aiaudit/sim-github";
 import { captureLogger, testKafka, uniquePrefix } from "@aiaudit/testing";
 import { createGithubClient } from "../../src/source/github-client.ts";
-import { cursorKey } from "../../src/source/cursors.ts";
 import { createUsageRecordStream } from "../../src/streams/usage-records.ts";
 import { telemetry } from "../../src/telemetry.ts";
 
@@ -33,7 +32,6 @@ async function pollAfter(hoursSinceLastPoll: number) {
     { name: topics.cursors, partitions: 1, compacted: true },
     { name: topics.copilotUsageRecords, partitions: 1, compacted: false },
   ]);
-  const cursors = new Map<string, StreamCursor>();
   const previous: StreamCursor = {
     tenant: "t",
     connection: "github-enterprise-ent",
@@ -42,7 +40,9 @@ async function pollAfter(hoursSinceLastPoll: number) {
     last_snapshot_id: null,
     updated_at: Date.now() - hoursSinceLastPoll * 3_600_000,
   };
-  cursors.set(cursorKey("t", "github-enterprise-ent", "copilot.usage-records"), previous);
+  const cursors = new Map([
+    [cursorKey("t", "github-enterprise-ent", "copilot.usage-records"), codecs.cursor.encode(previous)],
+  ]);
   const events = telemetry(logger);
   const poll = createUsageRecordStream(
     {
@@ -58,7 +58,7 @@ async function pollAfter(hoursSinceLastPoll: number) {
       topics,
       pseudonymizer: createPseudonymizer(Buffer.alloc(32, 5)),
       telemetry: events,
-      cursors,
+      loadCursors: () => Promise.resolve(cursors),
     },
   );
   const from = lines.length;
