@@ -32,7 +32,8 @@ export function topicSpecs(prefix: string): TopicSpec[] {
     { name: t.copilotUsageRecords, compacted: false, partitions: 3 },
     { name: t.copilotMetrics, compacted: false, partitions: 3 },
     { name: t.cursors, compacted: true, partitions: 1 },
-    { name: t.connections, compacted: true, partitions: 1 },
+    // Ingest instances share the connections by partition (group protocol): room for 12 instances.
+    { name: t.connections, compacted: true, partitions: 12 },
     { name: t.dlq, compacted: false, partitions: 1 },
   ];
 }
