@@ -1,26 +1,42 @@
 /**
  * Settings of ingest-copilot, from the environment, parsed once by `loadConfig` (docs/conventions.md §2).
- * One instance serves one tenant (its pseudonym key is the tenant's). It polls the connections
- * `aiaudit connect copilot` published for the tenant (needs SECRETS_KEY to open their tokens),
- * and, optionally, one organization configured here (GITHUB_ORG with a token).
+ * An instance serves one tenant (TENANT_ID) or, without it, every tenant found on the connections
+ * topic (docs/design.md §2 "Scale-out"). It polls the connections `aiaudit connect copilot`
+ * published (needs SECRETS_KEY to open their tokens) and, optionally, one organization configured
+ * here (GITHUB_ORG with a token, for TENANT_ID). People are pseudonymized with their tenant's key:
+ * one key (PSEUDONYM_KEY, with TENANT_ID), a master key each tenant's key is derived from
+ * (PSEUDONYM_MASTER_KEY), or a keyring file of per-tenant keys (PSEUDONYM_KEYRING_FILE).
  */
-import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { kafkaEnv, key32, logEnv, parseEnv, type Env } from "@aiaudit/config";
-import { AiauditError, ErrorCodes } from "@aiaudit/errors";
+import {
+  configError,
+  kafkaEnv,
+  key32,
+  logEnv,
+  parseEnv,
+  pseudonymKeyEnv,
+  pseudonymKeysFrom,
+  readTextFile,
+  runtimeEnv,
+  tenantId,
+  type Env,
+  type PseudonymKeys,
+} from "@aiaudit/config";
 
 const schema = z.object({
   ...kafkaEnv,
   ...logEnv,
-  TENANT_ID: z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "lower-case letters, digits and dashes")
-    .describe("tenant (customer) id the data belongs to"),
+  ...runtimeEnv(9464),
+  TENANT_ID: tenantId
+    .optional()
+    .describe("the one tenant (customer) this instance serves; unset: every tenant on the connections topic"),
   GITHUB_ORG: z
     .string()
     .min(1)
     .optional()
-    .describe("an organization to poll without `aiaudit connect` (with GITHUB_TOKEN_FILE or GITHUB_TOKEN)"),
+    .describe(
+      "an organization to poll without `aiaudit connect`, for TENANT_ID (with GITHUB_TOKEN_FILE or GITHUB_TOKEN)",
+    ),
   SECRETS_KEY: key32
     .optional()
     .describe("32-byte key that opens the tokens sealed by `aiaudit connect` (hex or base64)"),
@@ -35,7 +51,7 @@ const schema = z.object({
     .describe(
       "REST API base URL: GHES https://HOST/api/v3, GHE.com https://api.SUBDOMAIN.ghe.com, or a simulator",
     ),
-  PSEUDONYM_KEY: key32.describe("tenant key for HMAC-SHA256 pseudonyms of people, 32 bytes (hex or base64)"),
+  ...pseudonymKeyEnv,
   SEATS_PER_PAGE: z.coerce.number().int().min(1).max(100).default(100).describe("seats per page, 1-100"),
   AUDIT_PER_PAGE: z.coerce
     .number()
@@ -87,27 +103,48 @@ const schema = z.object({
     .describe("seconds between polls of an organization"),
 });
 
-export type IngestCopilotConfig = Omit<z.infer<typeof schema>, "GITHUB_TOKEN" | "GITHUB_TOKEN_FILE"> & {
+export type { PseudonymKeys };
+
+type Parsed = z.infer<typeof schema>;
+type RawSecrets =
+  "GITHUB_TOKEN" | "GITHUB_TOKEN_FILE" | "PSEUDONYM_KEY" | "PSEUDONYM_MASTER_KEY" | "PSEUDONYM_KEYRING_FILE";
+
+export type IngestCopilotConfig = Omit<Parsed, RawSecrets> & {
   /** The token of GITHUB_ORG; never logged (the logger redacts `token`). */
   githubToken: string | undefined;
+  /** Never logged: keys only. */
+  pseudonymKeys: PseudonymKeys;
 };
 
+/**
+ * Each variable on its own first (parseEnv), then the checks that need several; each stage reports
+ * all its problems at once.
+ */
 export function loadConfig(env: Env): IngestCopilotConfig {
-  const { GITHUB_TOKEN, GITHUB_TOKEN_FILE, ...config } = parseEnv(schema, env);
+  const {
+    GITHUB_TOKEN,
+    GITHUB_TOKEN_FILE,
+    PSEUDONYM_KEY,
+    PSEUDONYM_MASTER_KEY,
+    PSEUDONYM_KEYRING_FILE,
+    ...config
+  } = parseEnv(schema, env);
+  const problems: string[] = [];
   let token = GITHUB_TOKEN;
   if (GITHUB_TOKEN_FILE !== undefined) {
-    try {
-      token = readFileSync(GITHUB_TOKEN_FILE, "utf8").trim();
-    } catch (cause) {
-      throw new AiauditError(
-        ErrorCodes.CONFIG_INVALID,
-        `GITHUB_TOKEN_FILE cannot be read (${GITHUB_TOKEN_FILE}): the service has no GitHub token`,
-        { cause },
+    const read = readTextFile(GITHUB_TOKEN_FILE);
+    token = read.ok ? read.text.trim() : undefined;
+    if (!read.ok || !token) {
+      const why = read.ok ? "it is empty" : read.why;
+      problems.push(
+        `GITHUB_TOKEN_FILE (${GITHUB_TOKEN_FILE}) cannot be used: ${why}; the service has no GitHub token`,
       );
     }
   }
-  const problems: string[] = [];
-  if (config.GITHUB_ORG !== undefined && !token) {
+  if (config.GITHUB_ORG !== undefined && config.TENANT_ID === undefined) {
+    problems.push("GITHUB_ORG requires TENANT_ID: the organization's data must belong to a tenant");
+  }
+  if (config.GITHUB_ORG !== undefined && GITHUB_TOKEN === undefined && GITHUB_TOKEN_FILE === undefined) {
     problems.push(
       "GITHUB_TOKEN_FILE or GITHUB_TOKEN must be set with GITHUB_ORG: the organization has no token",
     );
@@ -117,11 +154,11 @@ export function loadConfig(env: Env): IngestCopilotConfig {
       "SECRETS_KEY (to poll the connections made with `aiaudit connect`) or GITHUB_ORG with a token must be set: there is nothing to poll",
     );
   }
-  if (problems.length > 0) {
-    throw new AiauditError(
-      ErrorCodes.CONFIG_INVALID,
-      `invalid configuration:\n  - ${problems.join("\n  - ")}`,
-    );
-  }
-  return { ...config, githubToken: token };
+  const pseudonymKeys = pseudonymKeysFrom(
+    { PSEUDONYM_KEY, PSEUDONYM_MASTER_KEY, PSEUDONYM_KEYRING_FILE },
+    config.TENANT_ID,
+    problems,
+  );
+  if (problems.length > 0 || pseudonymKeys === undefined) throw configError(problems);
+  return { ...config, githubToken: token, pseudonymKeys };
 }

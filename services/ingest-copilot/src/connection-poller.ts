@@ -42,6 +42,8 @@ export interface PollerDeps {
   topics: TopicNames;
   pseudonymizer: Pseudonymizer;
   cursorStore: CursorStore;
+  /** Resolves once the topics exist and the cursor store follows its topic. */
+  ready: () => Promise<void>;
   telemetry: Telemetry;
   /** The token was rejected (401): stop polling, with the message a person acts on. */
   onBroken: (spec: ConnectionSpec, message: string) => void;
@@ -143,6 +145,7 @@ export function createConnectionPoller(spec: ConnectionSpec, deps: PollerDeps): 
       producer,
       // Fence first, then read: no predecessor can commit a cursor after the barrier.
       loadCursors: async () => {
+        await deps.ready();
         await producer();
         return deps.cursorStore.fresh();
       },

@@ -26,6 +26,8 @@ export interface ConnectionsDeps {
   topics: TopicNames;
   keyring: Keyring;
   cursorStore: CursorStore;
+  /** Resolves once the topics exist and the cursor store follows its topic. */
+  ready: () => Promise<void>;
   telemetry: Telemetry;
   log: Logger;
 }
@@ -82,6 +84,7 @@ export function createConnections(deps: ConnectionsDeps): Connections {
       topics: deps.topics,
       pseudonymizer: deps.keyring.pseudonymizer(spec.tenant),
       cursorStore: deps.cursorStore,
+      ready: deps.ready,
       telemetry: events,
       onBroken: (broken, message) => void markBroken(connectionKey(broken.tenant, broken.connectionId), message),
     });
@@ -92,8 +95,10 @@ export function createConnections(deps: ConnectionsDeps): Connections {
 
   function markBroken(key: string, message: string, record = held.get(key)?.record): Promise<void> {
     events.connectionBroken({ connection: key, message });
-    void serially(key, () => release(key));
+    // A connection configured outside the topic (GITHUB_ORG) has no record to mark: its token
+    // file is the operator's to fix, and the poller goes on at its schedule.
     if (!record) return Promise.resolve();
+    void serially(key, () => release(key));
     // Status writes share one producer, which holds one transaction at a time.
     statusWrites = statusWrites.then(() => writeStatus(key, { ...record, status: "BROKEN", status_message: message }));
     return statusWrites;

@@ -66,12 +66,19 @@ export function createService(config: IngestCopilotConfig, deps: ServiceDeps): I
     });
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
   const cursorStore = createCursorStore(kafka, topics.cursors, `${config.KAFKA_TOPIC_PREFIX}.ingest-copilot`);
+  let started: Promise<void> | undefined;
+  const init = () =>
+    (started ??= (async () => {
+      await kafka.ensureTopics(topicSpecs(config.KAFKA_TOPIC_PREFIX));
+      await cursorStore.start();
+    })());
   const connections = createConnections({
     config,
     kafka,
     topics,
     keyring: createKeyring(config.pseudonymKeys),
     cursorStore,
+    ready: init,
     telemetry: events,
     log,
   });
@@ -91,13 +98,6 @@ export function createService(config: IngestCopilotConfig, deps: ServiceDeps): I
     if (!staticOrg) throw new Error("GITHUB_ORG is not configured");
     return staticOrg;
   }
-
-  let started: Promise<void> | undefined;
-  const init = () =>
-    (started ??= (async () => {
-      await kafka.ensureTopics(topicSpecs(config.KAFKA_TOPIC_PREFIX));
-      await cursorStore.start();
-    })());
 
   async function stop(): Promise<void> {
     await connections.stop();
@@ -139,8 +139,8 @@ export function createService(config: IngestCopilotConfig, deps: ServiceDeps): I
     stop,
     connection: (id) =>
       connections.get(id) ?? (config.TENANT_ID ? connections.get(connectionKey(config.TENANT_ID, id)) : undefined),
-    pollSeats: async () => (await init(), staticPoller().pollSeats()),
-    pollAuditEvents: async () => (await init(), staticPoller().pollAuditEvents()),
-    pollAgentEvents: async () => (await init(), staticPoller().pollAgentEvents()),
+    pollSeats: () => staticPoller().pollSeats(),
+    pollAuditEvents: () => staticPoller().pollAuditEvents(),
+    pollAgentEvents: () => staticPoller().pollAgentEvents(),
   };
 }

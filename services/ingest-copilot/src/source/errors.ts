@@ -23,10 +23,8 @@ export function toVendorError(what: string, err: unknown): AiauditError {
   if (err instanceof RequestError && err.response) {
     const status = err.status;
     const data: unknown = err.response.data;
-    const said =
-      typeof data === "object" && data !== null && typeof (data as { message?: unknown }).message === "string"
-        ? `: ${(data as { message: string }).message.slice(0, 200)}`
-        : ` (${describeBody(data, err.response.headers["content-type"])})`;
+    // GitHub's message can name people ("… for user ID 123"): describe the body, never quote it.
+    const said = ` (${describeBody(data, err.response.headers["content-type"])})`;
     if (status === 401) {
       return new AiauditError(ErrorCodes.UPSTREAM_UNAUTHORIZED, `${what}: GitHub answered 401${said}`, {
         cause: err,

@@ -10,6 +10,7 @@
 import { Octokit } from "@octokit/rest";
 import { retry } from "@octokit/plugin-retry";
 import { throttling } from "@octokit/plugin-throttling";
+import { parseTokenExpiration } from "@aiaudit/github-connect";
 import type { Telemetry } from "../telemetry.ts";
 
 const GithubClient = Octokit.plugin(throttling, retry);
@@ -33,15 +34,7 @@ export interface GithubClientSettings {
   onTokenExpiration?: (expiresAt: number) => void;
 }
 
-/** GitHub's `2026-12-01 10:00:00 UTC` (sometimes with a numeric offset) as epoch ms. */
-export function parseTokenExpiration(value: string): number {
-  return Date.parse(
-    value
-      .replace(" UTC", "Z")
-      .replace(" ", "T")
-      .replace(/ ([+-]\d{4})$/, "$1"),
-  );
-}
+export { parseTokenExpiration };
 
 /** Waits as long as needed to keep at most `limit` calls in any `windowMs`. */
 export function slidingWindow(limit: number, windowMs: number, now = Date.now) {

@@ -55,6 +55,7 @@ export function createAuditStream(settings: AuditStreamSettings, deps: StreamDep
         })),
       source: `github:GET ${settings.scope === "ENTERPRISE" ? "/enterprises" : "/orgs"}/${settings.slug}/audit-log`,
       topic: deps.topics.copilotAuditEvents,
+      kind: "audit-event",
     },
     deps,
   );

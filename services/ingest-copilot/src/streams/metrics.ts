@@ -54,9 +54,6 @@ export function createMetricsStream(settings: MetricsStreamSettings, deps: Metri
   function toRow(report: string, day: string, raw: unknown, index: number, at: number): CopilotMetricsRow {
     const login = (raw as { user_login?: unknown }).user_login;
     const user = typeof login === "string" ? deps.pseudonymizer.pseudonym(login) : null;
-    // user_id identifies the person as well as the login does: drop it, the pseudonym stays.
-    const rest = { ...(raw as Record<string, unknown>) };
-    delete rest.user_id;
     return {
       row_id: `${report}/${day}/${user ?? index}`,
       tenant: settings.tenant,
@@ -65,7 +62,7 @@ export function createMetricsStream(settings: MetricsStreamSettings, deps: Metri
       report,
       day,
       user_pseudonym: user,
-      row_json: JSON.stringify(pseudonymizeDeep(rest, deps.pseudonymizer)),
+      row_json: JSON.stringify(pseudonymizeDeep(raw, deps.pseudonymizer, "metrics-row")),
       pseudonym_key_id: deps.pseudonymizer.keyId,
       ingested_at: at,
     };

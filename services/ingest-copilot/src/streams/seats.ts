@@ -80,7 +80,7 @@ export function createSeatStream(
         seats.push(result.seat);
       } else {
         deps.telemetry.recordRejected({ org: source.slug, stream: SEATS_STREAM, reason: result.reason });
-        rejected.push({ payload: pseudonymizeDeep(raw, deps.pseudonymizer), reason: result.reason });
+        rejected.push({ payload: pseudonymizeDeep(raw, deps.pseudonymizer, "seat"), reason: result.reason });
       }
     }
     const state: SeatCursor = { etags: listing.etags, rowCount: seats.length, totalSeats: listing.totalSeats };

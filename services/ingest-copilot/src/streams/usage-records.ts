@@ -52,6 +52,7 @@ export function createUsageRecordStream(settings: UsageStreamSettings, deps: Str
         })),
       source: `github:GET /enterprises/${settings.enterprise}/copilot/usage-records`,
       topic: deps.topics.copilotUsageRecords,
+      kind: "usage-record",
     },
     deps,
   );

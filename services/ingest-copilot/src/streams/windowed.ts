@@ -22,7 +22,7 @@ import {
   type StreamCursor,
   type WindowCursor,
 } from "@aiaudit/contracts";
-import { pseudonymizeDeep } from "@aiaudit/crypto";
+import { pseudonymizeDeep, type PayloadKind } from "@aiaudit/crypto";
 import { AiauditError, ErrorCodes } from "@aiaudit/errors";
 import type { OutgoingRecord } from "@aiaudit/kafka";
 import { decodeCursor, type CursorRecords } from "../source/cursors.ts";
@@ -55,6 +55,8 @@ export interface WindowedStreamSettings<T> {
   source: string;
   /** Topic the values are meant for, for dead letters. */
   topic: string;
+  /** Which fields of a dead-lettered payload stay in clear. */
+  kind: PayloadKind;
 }
 
 /** The windowed machinery itself needs no GitHub client: the settings' `pages` bring the data. */
@@ -194,7 +196,7 @@ export function createWindowedStream<T>(settings: WindowedStreamSettings<T>, dep
           deadLetter({
             dlqTopic: deps.topics.dlq,
             key: `${settings.tenant}/${settings.slug}/${id}`,
-            payload: pseudonymizeDeep(raw, deps.pseudonymizer),
+            payload: pseudonymizeDeep(raw, deps.pseudonymizer, settings.kind),
             reason,
             code: ErrorCodes.RECORD_INVALID,
             source: settings.source,

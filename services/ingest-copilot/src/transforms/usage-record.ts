@@ -7,6 +7,7 @@
 import { z } from "zod";
 import type { CopilotUsageRecord } from "@aiaudit/contracts";
 import type { Pseudonymizer } from "@aiaudit/crypto";
+import { rawRecordId, timeRangeIssue } from "./checks.ts";
 
 export const usageRecordSchema = z.looseObject({
   type: z.string().min(1),
@@ -40,9 +41,13 @@ export interface UsageContext {
   now: number;
 }
 
+/**
+ * A rejected record carries an id whenever it can (usageRecordId, else a keyed hash of the raw
+ * record) and its `@timestamp` only when plausible (see toAuditEvent).
+ */
 export type UsageRecordResult =
   | { ok: true; record: CopilotUsageRecord }
-  | { ok: false; reason: string; id: string | undefined; timestamp: number | undefined };
+  | { ok: false; reason: string; id: string; timestamp: number | undefined };
 
 /** The record's id: GitHub's event_id, or request id and type (the reference's example has no event_id). */
 export function usageRecordId(raw: {
@@ -57,7 +62,7 @@ export function usageRecordId(raw: {
 }
 
 export function toUsageRecord(raw: unknown, ctx: UsageContext): UsageRecordResult {
-  const partial = (raw ?? {}) as {
+  const partial = (raw !== null && typeof raw === "object" ? raw : {}) as {
     event_id?: unknown;
     github_request_id?: unknown;
     type?: unknown;
@@ -65,15 +70,20 @@ export function toUsageRecord(raw: unknown, ctx: UsageContext): UsageRecordResul
   };
   const id = usageRecordId(partial);
   const parsed = usageRecordSchema.safeParse(raw);
-  if (!parsed.success || id === undefined) {
+  const at = partial["@timestamp"];
+  const timeIssue = typeof at === "number" ? timeRangeIssue("@timestamp", at, ctx.now) : undefined;
+  if (!parsed.success || id === undefined || timeIssue !== undefined) {
     const issues = parsed.success
-      ? ["event_id or github_request_id with type: missing"]
+      ? []
       : parsed.error.issues.map((i) => `${i.path.join(".") || "(record)"}: ${i.message}`);
+    if (parsed.success && id === undefined) issues.push("event_id or github_request_id with type: missing");
+    if (timeIssue !== undefined) issues.push(timeIssue);
     return {
       ok: false,
       reason: `usage record failed validation: ${issues.join("; ")}`,
-      id,
-      timestamp: typeof partial["@timestamp"] === "number" ? partial["@timestamp"] : undefined,
+      id: id ?? rawRecordId(raw, ctx.pseudonymizer),
+      timestamp:
+        typeof at === "number" && Number.isSafeInteger(at) && timeIssue === undefined ? at : undefined,
     };
   }
   const r = parsed.data;
