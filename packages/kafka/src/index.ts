@@ -201,6 +201,11 @@ function isFenced(err: unknown): boolean {
   );
 }
 
+/** An error kafkajs raised (its errors are named KafkaJS…). */
+function isKafkaError(err: unknown): boolean {
+  return err instanceof Error && err.name.startsWith("KafkaJS");
+}
+
 /** A fenced producer is a zombie: say so with a stable code, never retry. Other errors pass through. */
 function fencedOr(err: unknown, transactionalId: string): unknown {
   if (!isFenced(err)) return err;
@@ -330,7 +335,12 @@ export function createKafka(settings: KafkaSettings): KafkaClient {
             await tx.abort().catch((abortErr: unknown) => {
               log.warn({ err: abortErr, transactionalId }, "transaction abort failed");
             });
-            throw fencedOr(err, transactionalId);
+            if (isFenced(err) || !isKafkaError(err)) throw fencedOr(err, transactionalId);
+            throw new AiauditError(
+              ErrorCodes.KAFKA_TRANSACTION_FAILED,
+              `transaction ${transactionalId} failed and was aborted: ${describeError(err)}`,
+              { retryable: true, cause: err },
+            );
           }
           try {
             await tx.commit();

@@ -11,7 +11,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { codecs, type StreamCursor } from "@aiaudit/contracts";
-import { AiauditError, ErrorCodes } from "@aiaudit/errors";
+import { AiauditError, ErrorCodes, isAiauditError } from "@aiaudit/errors";
 import type { KafkaClient, RunningConsumer, TransactionalProducer } from "@aiaudit/kafka";
 
 /** Raw values by key: cursors and the seen-id buckets of time-ordered streams. */
@@ -65,7 +65,17 @@ export function createCursorStore(kafka: KafkaClient, topic: string, groupPrefix
       const seen = new Promise<void>((resolve) => waiting.set(key, resolve));
       producer ??= kafka.transactionalProducer(`${groupPrefix}.cursors.${instance}`);
       const write = writes.then(async () => {
-        await (await producer)?.transaction((tx) => tx.send([{ topic, key, value: null }]));
+        // A barrier is idempotent (a unique key): a failed write is tried again at once, e.g.
+        // while a topic created a moment ago is not yet known to every broker.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await (await producer)?.transaction((tx) => tx.send([{ topic, key, value: null }]));
+            return;
+          } catch (err) {
+            if (attempt >= 3 || !isAiauditError(err, "KAFKA_TRANSACTION_FAILED")) throw err;
+            await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+          }
+        }
       });
       writes = write.catch(() => undefined);
       try {

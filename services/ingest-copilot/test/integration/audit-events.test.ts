@@ -4,14 +4,21 @@
  * up by the overlap window without duplicates. Real broker, GitHub simulator.
  */
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { after, describe, it } from "node:test";
 import { codecs, topicNames } from "@aiaudit/contracts";
 import { createService } from "@aiaudit/ingest-copilot";
 import { loadConfig } from "@aiaudit/ingest-copilot/config";
 import { auditEvents, startGithubSimulator, type GithubSimulator } from "@aiaudit/sim-github";
-import { captureLogger, testKafka, uniquePrefix, waitFor } from "@aiaudit/testing";
+import {
+  captureLogger,
+  startServiceProcess,
+  testKafka,
+  uniquePrefix,
+  waitFor,
+  withProcessOutput,
+  type ServiceProcess,
+} from "@aiaudit/testing";
 import { ingestEnv } from "../helpers.ts";
 
 const token = "ghp_auditeventstoken00000000000000000";
@@ -33,6 +40,14 @@ async function publishedIds(prefix: string): Promise<string[]> {
 
 const ids = (events: Record<string, unknown>[]) => events.map((e) => String(e._document_id));
 
+/** `promise`, unless `service` exits first: a dead child fails the test at once, with its output. */
+async function whileRunning<T>(service: ServiceProcess, promise: Promise<T>): Promise<T> {
+  const died = service.exited.then((exit) => {
+    throw new Error(`${service.name} exited (code ${exit.code}, signal ${exit.signal})`);
+  });
+  return Promise.race([promise, died]);
+}
+
 describe("audit events, exactly once", () => {
   it("10,000 events over 100 pages arrive once each, across a kill -9 in the middle", async () => {
     const prefix = uniquePrefix("audit-kill");
@@ -42,52 +57,64 @@ describe("audit events, exactly once", () => {
       orgs: { acme: { id: 1, seats: [], auditEvents: events } },
     });
     cleanups.push(() => sim.close());
-    const env = { ...process.env, ...envFor(sim, prefix), LOG_LEVEL: "warn" };
+    const env = { ...process.env, ...envFor(sim, prefix), LOG_LEVEL: "info" };
     const main = fileURLToPath(new URL("../../src/main.ts", import.meta.url));
-    const auditRequests = () => sim.requests.filter((r) => r.path === "/orgs/acme/audit-log");
+    // The Copilot stream's traversal only: the agent stream (actor:Copilot) reads the same path.
+    const copilotPages = () =>
+      sim.requests.filter((r) => r.path === "/orgs/acme/audit-log" && r.query.phrase?.startsWith("action:"));
+    const children: ServiceProcess[] = [];
     const startChild = () => {
-      const child: ChildProcess = spawn(process.execPath, [main], {
-        env,
-        stdio: ["ignore", "ignore", "inherit"],
-      });
-      cleanups.push(() => void child.kill("SIGKILL"));
+      const child = startServiceProcess(`ingest-copilot #${children.length + 1}`, main, { env });
+      children.push(child);
+      cleanups.push(() => void child.stop("SIGKILL"));
       return child;
     };
 
-    const first = startChild();
-    await waitFor(
-      "page 40 to be requested",
-      () => Promise.resolve(auditRequests().length >= 40 || undefined),
-      120_000,
-      5,
-    );
-    first.kill("SIGKILL");
-    await new Promise((resolve) => first.once("exit", resolve));
-    const beforeRestart = await publishedIds(prefix);
-    assert.ok(
-      beforeRestart.length > 0 && beforeRestart.length < 10_000,
-      `published ${beforeRestart.length} before the kill`,
-    );
+    await withProcessOutput(children, async () => {
+      const first = startChild();
+      // Killed while it traverses: once page 40 was asked for, pages up to 39 may be committed
+      // and one may be in a transaction. No clock decides this, only the child's own progress.
+      await whileRunning(
+        first,
+        waitFor(
+          "page 40 to be requested",
+          () => Promise.resolve(copilotPages().length >= 40 || undefined),
+          120_000,
+          5,
+        ),
+      );
+      await first.stop("SIGKILL");
+      const pagesBefore = copilotPages().length;
+      const beforeRestart = await publishedIds(prefix);
+      assert.ok(
+        beforeRestart.length < 10_000 && pagesBefore < 100,
+        `published ${beforeRestart.length} in ${pagesBefore} pages before the kill`,
+      );
 
-    const second = startChild();
-    const published = await waitFor(
-      "every event to be published",
-      async () => {
+      const second = startChild();
+      await whileRunning(
+        second,
+        waitFor(
+          "every event to be published",
+          async () => ((await publishedIds(prefix)).length >= 10_000 ? true : undefined),
+          180_000,
+          1000,
+        ),
+      );
+      await second.stop("SIGTERM");
+      // Read until a read sees them all: a read that stopped early (an idle pause in the fetch)
+      // must not pass for a topic that lost events, nor hide a duplicate.
+      const final = await waitFor("a complete read of the topic", async () => {
         const got = await publishedIds(prefix);
         return got.length >= 10_000 ? got : undefined;
-      },
-      180_000,
-      1000,
-    );
-    second.kill("SIGTERM");
-    await new Promise((resolve) => second.once("exit", resolve));
-    const final = await publishedIds(prefix);
-    assert.equal(final.length, 10_000, "duplicates in the topic");
-    assert.deepEqual([...final].sort(), ids(events).sort());
-    assert.deepEqual(published.length, 10_000);
-    // The restart resumed from the committed cursor: it did not re-read from the start.
-    const resumedAt = auditRequests().length;
-    assert.ok(resumedAt < 2 * 100 + 10, `${resumedAt} audit-log requests in all`);
+      });
+      const duplicates = final.filter((id, i) => final.indexOf(id) !== i);
+      assert.deepEqual(duplicates.slice(0, 10), [], `${duplicates.length} events in the topic twice`);
+      assert.deepEqual([...final].sort(), ids(events).sort());
+      // The restart resumed from the committed cursor: it did not re-read from the start.
+      const resumed = copilotPages().length - pagesBefore;
+      assert.ok(resumed < 100 - 30 + 5, `${resumed} pages read after the restart, ${pagesBefore} before`);
+    });
   });
 
   it("late events behind the cursor are picked up by the overlap window, without duplicates", async () => {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parseTokenExpiration, slidingWindow } from "../../src/source/github-client.ts";
+import { parseTokenExpiration } from "@aiaudit/github-connect";
+import { slidingWindow } from "../../src/source/github-client.ts";
 
 describe("audit-log query window", () => {
   it("lets `limit` calls through per window and makes the next one wait for the oldest to leave", async () => {

@@ -57,4 +57,28 @@ describe("toSeatRecord", () => {
     assert.ok(!result.ok);
     assert.match(result.reason, /last_activity_at/);
   });
+
+  it("rejects a date outside 2008-01-01 .. now+1d (defect 2), naming the field", () => {
+    const now = Date.parse("2026-11-21T12:00:00Z");
+    const base = seat({ org: "acme", login: "x", id: 1 });
+    assert.ok(toSeatRecord(base, p, now).ok);
+    for (const [field, value] of [
+      ["created_at", "1970-01-21T01:13:20Z"],
+      ["last_activity_at", "2026-11-23T12:00:00Z"],
+      ["last_authenticated_at", "2999-01-01T00:00:00Z"],
+    ] as const) {
+      const result = toSeatRecord({ ...base, [field]: value }, p, now);
+      assert.ok(!result.ok, `${field} ${value} accepted`);
+      assert.match(result.reason, new RegExp(`${field} .*out of range`));
+    }
+  });
+
+  it("accepts a pending cancellation at the start of next month, not in ten years", () => {
+    const now = Date.parse("2026-11-21T12:00:00Z");
+    const base = seat({ org: "acme", login: "x", id: 1 });
+    assert.ok(toSeatRecord({ ...base, pending_cancellation_date: "2026-12-01" }, p, now).ok);
+    const far = toSeatRecord({ ...base, pending_cancellation_date: "2036-12-01" }, p, now);
+    assert.ok(!far.ok);
+    assert.match(far.reason, /pending_cancellation_date/);
+  });
 });

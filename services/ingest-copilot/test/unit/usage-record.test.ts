@@ -6,7 +6,7 @@ import { usageRecords } from "@aiaudit/sim-github";
 import { toUsageRecord } from "../../src/transforms/usage-record.ts";
 
 const p = createPseudonymizer(Buffer.alloc(32, 3));
-const ctx = { tenant: "t", enterprise: "ent", pseudonymizer: p, keepContent: false, now: 1 };
+const ctx = { tenant: "t", enterprise: "ent", pseudonymizer: p, keepContent: false, now: 1_790_000_100_000 };
 const [request, response] = usageRecords(7, 2, { startMs: 1_790_000_000_000 });
 const reference = JSON.parse(
   readFileSync(
@@ -59,5 +59,24 @@ describe("toUsageRecord", () => {
     assert.ok(!r.ok);
     assert.match(r.reason, /body/);
     assert.match(r.reason, /@timestamp/);
+  });
+
+  it("rejects an @timestamp in microseconds (defect 2) and keeps the record's id, not its time", () => {
+    const r = toUsageRecord({ ...request, "@timestamp": 1_790_000_000_000_000 }, ctx);
+    assert.ok(!r.ok);
+    assert.match(
+      r.reason,
+      /@timestamp 1790000000000000 is out of range \(2008-01-01 \.\. now\+1d\): microseconds\?/,
+    );
+    assert.equal(r.id, (request as { event_id: string }).event_id);
+    assert.equal(r.timestamp, undefined);
+  });
+  it("a rejected record without event_id or request id gets a stable keyed id of its raw form", () => {
+    const raw = { type: "request", body: "{}", "@timestamp": 1_790_000_000_000 };
+    const a = toUsageRecord(raw, ctx);
+    assert.ok(!a.ok);
+    assert.match(a.reason, /event_id or github_request_id/);
+    assert.equal(a.id, `raw:${p.mac(JSON.stringify(raw))}`);
+    assert.equal(a.timestamp, 1_790_000_000_000);
   });
 });
