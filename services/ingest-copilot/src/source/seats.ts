@@ -110,5 +110,7 @@ export async function fetchSeats(github: GithubClient, source: SeatSource): Prom
 
 function assigneeOf(seat: unknown): string {
   const assignee = (seat as { assignee?: { login?: unknown; id?: unknown } } | null)?.assignee;
-  return String(assignee?.login ?? assignee?.id ?? JSON.stringify(seat)).toLowerCase();
+  if (typeof assignee?.login === "string") return assignee.login.toLowerCase();
+  if (typeof assignee?.id === "number") return `id:${assignee.id}`;
+  return JSON.stringify(seat);
 }

@@ -206,7 +206,7 @@ export function createWindowedStream<T>(settings: WindowedStreamSettings<T>, dep
       };
       for (const raw of current.value) {
         const parsed = settings.parse(raw, started);
-        const id = parsed.id ?? `raw:${deps.pseudonymizer.mac(JSON.stringify(raw) ?? "")}`;
+        const id = parsed.id ?? `raw:${deps.pseudonymizer.mac(JSON.stringify(raw))}`;
         const hash = idHash(id);
         if (rejectedBefore.has(hash)) {
           result.duplicates += 1;
