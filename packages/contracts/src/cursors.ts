@@ -42,6 +42,12 @@ export const windowCursorSchema = z.object({
   highWaterMs: z.number().int(),
   /** Starts of the minute buckets of seen ids on the topic, oldest first. */
   buckets: z.array(z.number().int()),
+  /**
+   * Ids are remembered for every record from this time on (a bucket start): a record served from
+   * before it cannot be told from one published long ago. Absent in cursors written before it
+   * existed: highWaterMs − overlap then.
+   */
+  keptFromMs: z.number().int().optional(),
   /** Hashes of records sent to the dead-letter topic recently (bounded): dead-lettered once. */
   rejected: z.array(z.string()).max(1000),
 });

@@ -113,19 +113,40 @@ export function createWindowedStream<T>(settings: WindowedStreamSettings<T>, dep
   }
 
   const initial = (started: number): WindowState => ({
-    cursor: { v: 2, highWaterMs: started - settings.initialLookbackMs, buckets: [], rejected: [] },
+    cursor: {
+      v: 2,
+      highWaterMs: started - settings.initialLookbackMs,
+      // Nothing was published before the stream began: every record from its first window on is new.
+      keptFromMs: bucketOf(started - settings.initialLookbackMs - settings.overlapMs),
+      buckets: [],
+      rejected: [],
+    },
     buckets: new Map(),
     updatedAt: undefined,
   });
 
   /** The state after a page, given the buckets it touched and the ids it dead-lettered. */
+  /** Where the ids a state remembers begin. */
+  const keptFrom = (state: WindowState) =>
+    state.cursor.keptFromMs ?? bucketOf(state.cursor.highWaterMs - settings.overlapMs);
+
+  /**
+   * The state after a page, given the buckets it touched and the ids it dead-lettered. Buckets are
+   * kept back to an overlap before where the traversal is (the page's last record), or before the
+   * high-water mark if that is older: records served out of order (a repeat at the top of a page)
+   * can be far ahead of the traversal, which goes on through the time between.
+   */
   function advance(
     state: WindowState,
     highWaterMs: number,
+    pageAtMs: number,
     touched: Map<number, Set<string>>,
     rejected: string[],
   ): { next: WindowState; writes: Map<string, Buffer | null> } {
-    const keepFrom = bucketOf(highWaterMs - settings.overlapMs);
+    const keepFrom = Math.max(
+      keptFrom(state),
+      bucketOf(Math.min(highWaterMs, pageAtMs) - settings.overlapMs),
+    );
     const buckets = new Map([...state.buckets, ...touched]);
     const writes = new Map<string, Buffer | null>();
     for (const start of [...buckets.keys()]) {
@@ -140,6 +161,7 @@ export function createWindowedStream<T>(settings: WindowedStreamSettings<T>, dep
     const cursor: WindowCursor = {
       v: 2,
       highWaterMs,
+      keptFromMs: keepFrom,
       buckets: [...buckets.keys()].sort((a, b) => a - b),
       rejected: [...rejected, ...state.cursor.rejected].slice(0, REJECTED_KEPT),
     };
@@ -188,6 +210,7 @@ export function createWindowedStream<T>(settings: WindowedStreamSettings<T>, dep
       const rejected: string[] = [];
       const rejectedBefore = new Set(state.cursor.rejected);
       let highWaterMs = state.cursor.highWaterMs;
+      let pageAtMs = Number.NEGATIVE_INFINITY;
       const reject = (raw: unknown, id: string, hash: string, reason: string) => {
         rejectedBefore.add(hash);
         rejected.unshift(hash);
@@ -216,9 +239,15 @@ export function createWindowedStream<T>(settings: WindowedStreamSettings<T>, dep
           reject(raw, id, hash, parsed.reason);
           continue;
         }
-        if (parsed.at < bucketOf(sinceMs)) {
-          // Older than the window asked for: whether it was published before cannot be told.
-          reject(raw, id, hash, `record at ${new Date(parsed.at).toISOString()} served before the window asked for`);
+        if (parsed.at < keptFrom(state)) {
+          // Older than any id remembered: whether it was published before cannot be told. Not
+          // published (it may be a repeat), not lost (the dead-letter topic keeps it, once).
+          reject(
+            raw,
+            id,
+            hash,
+            `record at ${new Date(parsed.at).toISOString()} served from before the dedup window (${new Date(keptFrom(state)).toISOString()}): a repeat or a very late record`,
+          );
           continue;
         }
         const minute = bucketOf(parsed.at);
@@ -232,11 +261,14 @@ export function createWindowedStream<T>(settings: WindowedStreamSettings<T>, dep
           continue;
         }
         ids.add(hash);
+        // Where the traversal is: the page's last record (pages are oldest first; a repeat served
+        // out of order at the top of a page must not move it).
+        pageAtMs = parsed.at;
         highWaterMs = Math.max(highWaterMs, Math.min(parsed.at, started + CLOCK_SKEW_MS));
         if (!settings.skip?.(parsed.value)) values.push(parsed.value);
       }
       if (values.length === 0 && letters.length === 0 && touched.size === 0) continue;
-      const step = advance(state, highWaterMs, touched, rejected);
+      const step = advance(state, highWaterMs, pageAtMs, touched, rejected);
       await commit([...settings.toRecords(values), ...letters], step);
       state = step.next;
       committed(state);
@@ -246,7 +278,7 @@ export function createWindowedStream<T>(settings: WindowedStreamSettings<T>, dep
     // A poll that found nothing new still records that it ran: the time of the last successful
     // poll is what tells whether records may have aged out of the API's window.
     if (result.published === 0 && result.rejected === 0) {
-      const step = advance(state, state.cursor.highWaterMs, new Map(), []);
+      const step = advance(state, state.cursor.highWaterMs, state.cursor.highWaterMs, new Map(), []);
       await commit([], step);
       committed(step.next);
     }
