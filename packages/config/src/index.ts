@@ -5,58 +5,80 @@
  */
 import { z } from "zod";
 import { AiauditError, ErrorCodes } from "@aiaudit/errors";
+import { hostPorts } from "./values.ts";
+
+export { csv, hostPorts, key32, readTextFile, tenantId } from "./values.ts";
+export {
+  pseudonymKeyEnv,
+  pseudonymKeysFrom,
+  type PseudonymKeySettings,
+  type PseudonymKeys,
+} from "./pseudonym-keys.ts";
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
 /**
- * Parses `env` with `schema`, whose keys are the environment variable names. Empty strings count
- * as unset, so `FOO=` falls back to the default like a missing variable.
+ * Parses `env` with `schema`, whose keys are the environment variable names. A variable that is
+ * set but empty is an error naming it: `KAFKA_BROKERS=` is more often a template that failed to
+ * fill in than a wish for the default, and silently running against the default broker hides
+ * that. (A variable whose default is the empty string, like a password, may be set empty.)
  */
 export function parseEnv<S extends z.ZodObject>(schema: S, env: Env): z.infer<S> {
+  const fields = schema.shape as Record<string, z.ZodType>;
   const present: Record<string, string> = {};
-  for (const key of Object.keys(schema.shape)) {
-    const value = env[key];
-    if (value !== undefined && value !== "") present[key] = value;
+  const problems: string[] = [];
+  for (const [variable, field] of Object.entries(fields)) {
+    const value = env[variable];
+    if (value === undefined) continue;
+    if (value === "" && defaultOf(field) !== "") problems.push(setButEmpty(variable, field));
+    else present[variable] = value;
   }
   const result = schema.safeParse(present);
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
+  if (result.success && problems.length === 0) return result.data;
+  for (const issue of result.error?.issues ?? []) {
     const variable = issue.path.join(".") || "(environment)";
-    const description = (schema.shape as Record<string, z.ZodType | undefined>)[variable]?.description;
-    const what = description ? ` (${description})` : "";
-    if (present[variable] === undefined) return `${variable} is not set${what}`;
-    return `${variable} is malformed: ${issue.message}${what}`;
-  });
-  return failConfig(problems);
-}
-
-function failConfig(problems: string[]): never {
-  throw new AiauditError(ErrorCodes.CONFIG_INVALID, `invalid configuration:\n  - ${problems.join("\n  - ")}`);
-}
-
-/** A comma-separated list: `a,b, c` → ["a","b","c"]. */
-export const csv = z.string().transform((s) =>
-  s
-    .split(",")
-    .map((part) => part.trim())
-    .filter((part) => part.length > 0),
-);
-
-/** A 32-byte key given as 64 hex characters or base64. */
-export const key32 = z.string().transform((value, ctx) => {
-  const bytes = /^[0-9a-fA-F]{64}$/.test(value) ? Buffer.from(value, "hex") : Buffer.from(value, "base64");
-  if (bytes.length !== 32) {
-    ctx.addIssue({ code: "custom", message: "must be 32 bytes, as 64 hex characters or base64" });
-    return z.NEVER;
+    if (env[variable] === "" && present[variable] === undefined) continue; // already said: set but empty
+    const what = fields[variable]?.description ? ` (${fields[variable].description})` : "";
+    if (present[variable] === undefined) problems.push(`${variable} is not set${what}`);
+    else problems.push(`${variable} is malformed: ${issue.message}${what}`);
   }
-  return bytes;
-});
+  throw configError(problems);
+}
+
+/** The value a field takes when its variable is unset; undefined when it has none. */
+function defaultOf(field: z.ZodType): unknown {
+  const result = field.safeParse(undefined);
+  return result.success ? result.data : undefined;
+}
+
+function setButEmpty(variable: string, field: z.ZodType): string {
+  const give = field.description ? `give ${field.description}` : "give a value";
+  const fallback = defaultOf(field);
+  if (fallback !== undefined) {
+    return `${variable} is set but empty: unset it for the default ${show(fallback)}, or ${give}`;
+  }
+  if (field.safeParse(undefined).success) return `${variable} is set but empty: unset it, or ${give}`;
+  return `${variable} is set but empty: ${give}`;
+}
+
+function show(value: unknown): string {
+  if (Array.isArray(value)) return value.map(show).join(",");
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+/** The error every configuration problem becomes: one message, one problem per line. */
+export function configError(problems: string[]): AiauditError {
+  return new AiauditError(
+    ErrorCodes.CONFIG_INVALID,
+    `invalid configuration:\n  - ${problems.join("\n  - ")}`,
+  );
+}
 
 /** Settings every service shares: where Kafka is and how topics are named. */
 export const kafkaEnv = {
-  KAFKA_BROKERS: csv
+  KAFKA_BROKERS: hostPorts
     .default(["127.0.0.1:19092"])
-    .describe("comma-separated Kafka bootstrap servers, host:port"),
+    .describe("host:port,… of the Kafka bootstrap servers, comma-separated"),
   KAFKA_TOPIC_PREFIX: z
     .string()
     .regex(/^[a-zA-Z0-9._-]+$/, "letters, digits, dot, underscore and dash only")
@@ -84,9 +106,27 @@ export const clickhouseEnv = {
     .describe("data directory of the embedded engine, without CLICKHOUSE_URL"),
 };
 
+export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
+
 export const logEnv = {
   LOG_LEVEL: z
-    .enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"])
+    .enum(LOG_LEVELS, { error: "not a log level" })
     .default("info")
-    .describe("minimum log level"),
+    .describe(`minimum log level: ${LOG_LEVELS.join(", ")}`),
 };
+
+/**
+ * Settings of a service's process (packages/runtime): the port of `/healthz`, `/readyz` and
+ * `/metrics`. Each service has its own default, so two of them run side by side on one host.
+ */
+export function runtimeEnv(defaultHttpPort: number) {
+  return {
+    HTTP_PORT: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(65535)
+      .default(defaultHttpPort)
+      .describe("port of /healthz, /readyz and /metrics; 0 turns the HTTP server off"),
+  };
+}

@@ -1,3 +1,11 @@
-export { createPseudonymizer, normalizeIdentity, pseudonymizeDeep, type Pseudonymizer } from "./pseudonym.ts";
+export { createPseudonymizer, normalizeIdentity, type Pseudonymizer } from "./pseudonym.ts";
+export { CLEAR_FIELDS, pseudonymizeDeep, type PayloadKind } from "./payloads.ts";
+export {
+  createKeyring,
+  deriveTenantKey,
+  PSEUDONYM_HKDF_SALT,
+  type Keyring,
+  type PseudonymKeys,
+} from "./keyring.ts";
 export { sealSecret, openSecret, keyId, type SealedSecret } from "./sealed-secret.ts";
 export { uuidv7 } from "./ids.ts";

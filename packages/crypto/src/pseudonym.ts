@@ -14,7 +14,10 @@ export function normalizeIdentity(value: string): string {
 export interface Pseudonymizer {
   /** Identifies the key (sha256 fingerprint prefix), recorded next to every pseudonym. */
   readonly keyId: string;
-  /** 64 hex characters. */
+  /**
+   * 64 hex characters: HMAC-SHA256 of the normalized login or email. A numeric user id is
+   * pseudonymized as `id:<n>` (e.g. `id:583231`), so it never equals a login's pseudonym.
+   */
   pseudonym(identity: string): string;
   /** HMAC-SHA256 of `text` as it is (no normalization), hex: keyed digests of content. */
   mac(text: string): string;
@@ -22,6 +25,11 @@ export interface Pseudonymizer {
 
 /** Pseudonyms remembered per pseudonymizer before the memo starts over. */
 const MEMO_LIMIT = 100_000;
+/**
+ * Only identities this short are remembered: logins, emails and ids recur, long text (a free-text
+ * field pseudonymized whole) does not, and 100,000 of those would hold megabytes each.
+ */
+const MEMO_MAX_LENGTH = 256;
 
 export function createPseudonymizer(key: Buffer): Pseudonymizer {
   if (key.length < 32) throw new RangeError("a pseudonym key must be at least 32 bytes");
@@ -35,6 +43,7 @@ export function createPseudonymizer(key: Buffer): Pseudonymizer {
       let value = memo.get(normalized);
       if (value === undefined) {
         value = createHmac("sha256", secret).update(normalized).digest("hex");
+        if (normalized.length > MEMO_MAX_LENGTH) return value;
         if (memo.size >= MEMO_LIMIT) memo.clear();
         memo.set(normalized, value);
       }
@@ -42,39 +51,4 @@ export function createPseudonymizer(key: Buffer): Pseudonymizer {
     },
     mac: (text) => createHmac("sha256", secret).update(text, "utf8").digest("hex"),
   };
-}
-
-/** Keys whose string values name a person in GitHub and OpenAI payloads. */
-const PERSON_FIELDS = new Set([
-  "login",
-  "email",
-  "name",
-  "user",
-  "actor",
-  "target_login",
-  "old_user",
-  "blocked_user",
-  "user_login",
-  "user_email",
-]);
-
-/**
- * A copy of an arbitrary vendor payload that is safe to keep (the dead-letter topic, raw
- * payload columns): person fields replaced by `hmac:<pseudonym>`, and the URL fields of any object
- * that has a login or email dropped, since GitHub's user URLs spell the login out.
- */
-export function pseudonymizeDeep(value: unknown, pseudonymizer: Pseudonymizer): unknown {
-  if (Array.isArray(value)) return value.map((item) => pseudonymizeDeep(item, pseudonymizer));
-  if (value === null || typeof value !== "object") return value;
-  const input = value as Record<string, unknown>;
-  const isPerson = typeof input.login === "string" || typeof input.email === "string";
-  const output: Record<string, unknown> = {};
-  for (const [key, field] of Object.entries(input)) {
-    if (isPerson && (key === "url" || key.endsWith("_url") || key === "node_id")) continue;
-    output[key] =
-      PERSON_FIELDS.has(key) && typeof field === "string"
-        ? `hmac:${pseudonymizer.pseudonym(field)}`
-        : pseudonymizeDeep(field, pseudonymizer);
-  }
-  return output;
 }

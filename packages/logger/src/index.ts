@@ -1,10 +1,13 @@
 /**
  * Structured JSON logs on stdout (docs/conventions.md §7): one root logger per process, a child per
- * component, errors under `err`, secrets removed by path before anything is written.
+ * component, errors under `err`, secrets removed by path before anything is written, and no
+ * vendor body or request header in any error (see serialize-error.ts).
  */
 import { pino, type Logger, type LoggerOptions } from "pino";
+import { serializeError } from "./serialize-error.ts";
 
 export type { Logger };
+export { serializeError, type SerializedError } from "./serialize-error.ts";
 
 /**
  * Paths that may hold a secret anywhere a log call could pass them. pino removes them before
@@ -52,7 +55,19 @@ export function createLogger(settings: LoggerSettings): Logger {
     level: settings.level ?? "info",
     base: { service: settings.name },
     redact: { paths: REDACT_PATHS, censor: "[redacted]" },
-    serializers: { err: pino.stdSerializers.err },
+    serializers: { err: serializeError },
+    hooks: {
+      // pino takes the message of an error logged on its own (`log.error(err)`) from the error,
+      // which may be a vendor body: take the serialized one instead.
+      logMethod(args, method) {
+        const [first, second] = args as unknown[];
+        if (first instanceof Error && second === undefined) {
+          const { message } = serializeError(first) as { message: string };
+          return method.apply(this, [first, message]);
+        }
+        return method.apply(this, args);
+      },
+    },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
   return settings.destination ? pino(options, settings.destination) : pino(options);

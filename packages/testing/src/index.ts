@@ -88,3 +88,19 @@ export async function waitFor<T>(
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+
+export {
+  escapesRoot,
+  findOutsidePaths,
+  repositoryFiles,
+  scanRepository,
+  IGNORE_MARKER,
+  type PathProblem,
+} from "./repository-paths.ts";
+export {
+  startServiceProcess,
+  withProcessOutput,
+  type ProcessExit,
+  type ServiceProcess,
+  type ServiceProcessOptions,
+} from "./processes.ts";

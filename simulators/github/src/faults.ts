@@ -1,11 +1,20 @@
 /**
  * Injectable faults. A fault matches a request by path (exact string or RegExp), optionally by
  * method and by a substring of the query string, and fires `times` times (default 1). It either
- * answers with a status of its own (optionally after `delayMs`), or lets the request through
- * after `delayMs` (a slow response), or with its JSON body cut in half (`truncate`).
+ * answers with a status of its own (optionally after `delayMs`, with a JSON `body` or a raw
+ * `text`), or lets the request through after `delayMs` (a slow response), with its JSON body
+ * cut in half (`truncate`) or replaced by `rewrite(body)`.
  */
 
-export type FaultKind = "status" | "slow" | "truncated" | "secondary-rate-limit" | "primary-rate-limit";
+export type FaultKind =
+  | "status"
+  | "slow"
+  | "truncated"
+  | "secondary-rate-limit"
+  | "primary-rate-limit"
+  | "html"
+  | "body"
+  | "rewrite";
 
 export interface Fault {
   /** Request path, e.g. `/orgs/acme/audit-log`, or a RegExp tested against the path. */
@@ -20,12 +29,21 @@ export interface Fault {
   status?: number;
   /** Extra headers on the fault's own response (e.g. retry-after). */
   headers?: Record<string, string>;
-  /** Body of the fault's own response. @default a basic-error `{ message }` */
+  /** Body of the fault's own response, as JSON. @default a basic-error `{ message }` */
   body?: unknown;
+  /** A raw body for the fault's own response instead of JSON (with `contentType`). */
+  text?: string;
+  /** Content type of `text`. @default "text/plain; charset=utf-8" */
+  contentType?: string;
   /** Wait this long first; without `status` the request is then answered normally. */
   delayMs?: number;
   /** Answer normally but with the body cut in half (status 200 stays 200). */
   truncate?: boolean;
+  /**
+   * Answer normally (status, headers, Link) but with the JSON body replaced by what this returns
+   * for the real body, e.g. a `total_seats` that disagrees with the seats. Applies to 200s only.
+   */
+  rewrite?: (body: unknown) => unknown;
   /**
    * Primary-limit exhaustion: headers `x-ratelimit-remaining: 0` and `x-ratelimit-reset` = now +
    * this many seconds, computed when the fault fires.
@@ -56,6 +74,14 @@ function match(m: FaultMatch | undefined): FaultMatch {
   if (m?.times !== undefined) out.times = m.times;
   return out;
 }
+
+/**
+ * What a proxy, a captive portal or an SSO login page answers with a 200: HTML, not JSON (GitHub's
+ * own error pages look alike). A client that trusts the status reads it as data.
+ */
+export const HTML_PAGE =
+  '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Sign in · GitHub</title></head>' +
+  '<body><div class="auth-form">Sign in to continue to GitHub</div></body></html>\n';
 
 /** Constructors for the usual faults; pass the result to `sim.injectFault`. */
 export const faults = {
@@ -136,6 +162,31 @@ export const faults = {
   truncated(path: string | RegExp, options?: FaultMatch): Fault {
     return { path, ...match(options), kind: "truncated", truncate: true };
   },
+  /** 200 `text/html` (a login page by default): a body that is not JSON at all. */
+  html(path: string | RegExp, options: FaultMatch & { status?: number; text?: string } = {}): Fault {
+    return {
+      path,
+      ...match(options),
+      kind: "html",
+      status: options.status ?? 200,
+      text: options.text ?? HTML_PAGE,
+      contentType: "text/html; charset=utf-8",
+    };
+  },
+  /**
+   * 200 with this JSON body instead of the real one: valid JSON of the wrong shape (an object
+   * where an array belongs, `{}` without `seats`, `null`...). No Link header.
+   */
+  body(path: string | RegExp, body: unknown, options?: FaultMatch): Fault {
+    return { path, ...match(options), kind: "body", status: 200, body };
+  },
+  /**
+   * The real answer with its JSON body passed through `fn`: keeps the Link header, so a
+   * traversal goes on (e.g. `(b) => ({ ...b, total_seats: 999 })` on one seats page).
+   */
+  rewrite(path: string | RegExp, fn: (body: unknown) => unknown, options?: FaultMatch): Fault {
+    return { path, ...match(options), kind: "rewrite", rewrite: fn };
+  },
 };
 
 export function faultKind(f: Fault): FaultKind {
@@ -143,6 +194,7 @@ export function faultKind(f: Fault): FaultKind {
   if (f.resetInSeconds !== undefined) return "primary-rate-limit";
   if (f.status !== undefined) return "status";
   if (f.truncate) return "truncated";
+  if (f.rewrite) return "rewrite";
   return "slow";
 }
 

@@ -156,9 +156,18 @@ export interface AuditEventsOptions {
   startMs: number;
   /** Milliseconds between consecutive events (> 0 keeps timestamps strictly increasing). @default 60_000 */
   stepMs?: number;
+  /**
+   * Spread the events evenly over this many ms instead (a burst: 100,000 in an hour): `@timestamp`
+   * = startMs + ⌊i·spanMs/count⌋, so several events may share a millisecond (ids then sort in
+   * generation order). Overrides `stepMs`.
+   */
+  spanMs?: number;
   /** Every n-th event (n, 2n, ...) is an agent event: `actor: "Copilot"`, `actor_is_agent`, `agent_session_id`, the human in `user`. */
   agentEvery?: number;
-  /** `_document_id` = `<idPrefix><index>`. @default a 22-char base64url hash of (org, startMs, stepMs, index) */
+  /**
+   * `_document_id` = `<idPrefix><index>`. @default 22 characters: a base64url hash of (org,
+   * startMs, stepMs or spanMs) then the index in base 36 (one hash per call, so a burst is fast)
+   */
   idPrefix?: string;
   /** Actions of the human events, cycled. @default COPILOT_AUDIT_ACTIONS */
   actions?: readonly string[];
@@ -174,10 +183,22 @@ export interface AuditEventsOptions {
   businessId?: number;
 }
 
+/** The timestamp of the i-th of `count` records: a fixed step, or spread over `spanMs`. */
+function timeline(
+  count: number,
+  options: { startMs: number; stepMs?: number; spanMs?: number },
+  step: number,
+) {
+  const span = options.spanMs;
+  return span === undefined
+    ? (i: number) => options.startMs + i * step
+    : (i: number) => options.startMs + Math.floor((i * span) / Math.max(1, count));
+}
+
 /**
- * `count` raw `audit-log-event`s of `org` with strictly increasing `@timestamp` / `created_at`
- * (epoch ms) and unique `_document_id`s. Human events are done by `<org>-admin` (id 9000) to
- * `<org>-dev-<n>`; `copilot.policy_updated` has no `user`.
+ * `count` raw `audit-log-event`s of `org` with increasing `@timestamp` / `created_at` (epoch ms;
+ * strictly with a positive `stepMs`) and unique `_document_id`s. Human events are done by
+ * `<org>-admin` (id 9000) to `<org>-dev-<n>`; `copilot.policy_updated` has no `user`.
  */
 export function auditEvents(
   org: string,
@@ -188,12 +209,18 @@ export function auditEvents(
   const actions = options.actions ?? COPILOT_AUDIT_ACTIONS;
   const users = Math.max(1, options.users ?? 10);
   const orgId = options.orgId ?? 1;
+  const timeOf = timeline(count, options, step);
+  const idBase = digest(
+    `${org}|${options.startMs}|${options.spanMs === undefined ? step : `span${options.spanMs}`}`,
+  )
+    .toString("base64url")
+    .slice(0, 12);
   return Array.from({ length: count }, (_, i) => {
-    const ts = options.startMs + i * step;
+    const ts = timeOf(i);
     const id =
       options.idPrefix !== undefined
         ? `${options.idPrefix}${i}`
-        : digest(`${org}|${options.startMs}|${step}|${i}`).toString("base64url").slice(0, 22);
+        : `${idBase}${i.toString(36).padStart(10, "0")}`;
     const user = { user: `${org}-dev-${(i % users) + 1}`, user_id: 10_000 + (i % users) };
     const common = {
       "@timestamp": ts,
@@ -239,16 +266,19 @@ export interface UsageRecordsOptions {
   startMs: number;
   /** Milliseconds between consecutive records. @default 500 */
   stepMs?: number;
+  /** Spread the records evenly over this many ms instead (see `AuditEventsOptions.spanMs`). */
+  spanMs?: number;
   /** Users the sessions belong to, cycled per request/response pair. @default [10000] */
   userIds?: readonly number[];
-  /** `event_id` = `<idPrefix><index>`. @default a hash of (enterpriseId, startMs, index) */
+  /** `event_id` = `<idPrefix><index>`. @default UUID-shaped: a hash of (enterpriseId, startMs, step) and the index */
   idPrefix?: string;
 }
 
 /**
  * `count` Copilot usage records: request/response pairs sharing a `github_request_id`, each
  * with a JSON-encoded `body` (request: model, prompt, messages, tools; response: choices with
- * content and tool_calls, usage), strictly increasing `@timestamp` and a unique `event_id`.
+ * content and tool_calls, usage), increasing `@timestamp` (strictly with a positive `stepMs`) and a
+ * unique `event_id`.
  */
 export function usageRecords(
   enterpriseId: number,
@@ -257,10 +287,13 @@ export function usageRecords(
 ): Record<string, unknown>[] {
   const step = options.stepMs ?? 500;
   const userIds = options.userIds ?? [10_000];
+  const timeOf = timeline(count, options, step);
+  const base = digest(`${enterpriseId}|${options.startMs}|${options.spanMs ?? step}`).toString("hex");
   return Array.from({ length: count }, (_, i) => {
     const pair = Math.floor(i / 2);
     const type = i % 2 === 0 ? "request" : "response";
-    const requestId = `${digest(`${enterpriseId}|${options.startMs}|${pair}`).toString("hex").slice(0, 8).toUpperCase()}:${pair}`;
+    const requestId = `${base.slice(32, 40).toUpperCase()}:${pair}`;
+    const n = i.toString(16).padStart(15, "0");
     const prompt = `Add input validation to handler ${pair}`;
     const body =
       type === "request"
@@ -305,11 +338,11 @@ export function usageRecords(
       github_request_id: requestId,
       endpoint: "/chat/completions",
       body: JSON.stringify(body),
-      "@timestamp": options.startMs + i * step,
+      "@timestamp": timeOf(i),
       event_id:
         options.idPrefix !== undefined
           ? `${options.idPrefix}${i}`
-          : uuidOf(`${enterpriseId}|${options.startMs}|${step}|${i}`),
+          : `${base.slice(0, 8)}-${base.slice(8, 12)}-4${base.slice(13, 16)}-a${n.slice(0, 3)}-${n.slice(3)}`,
     };
   });
 }

@@ -79,6 +79,8 @@ export interface GithubSimulatorOptions {
   reportRowsPerFile?: number;
   /** Usage records older than this are not served. @default 172_800_000 (48 h) */
   usageRecordsWindowMs?: number;
+  /** Port on 127.0.0.1 (a fixed one lets processes started elsewhere find it). @default 0 (any free port) */
+  port?: number;
 }
 
 export interface GithubSimulator {
@@ -142,6 +144,7 @@ export async function startGithubSimulator(options: GithubSimulatorOptions): Pro
     reportRowsPerFile: options.reportRowsPerFile ?? 1000,
     usageRecordsWindowMs: options.usageRecordsWindowMs ?? 48 * HOUR_MS,
     sign: (payload) => createHmac("sha256", secret).update(payload).digest("base64url"),
+    served: new Map(),
   };
 
   function windowFor(map: Map<string, Window>, key: string): Window {
@@ -253,9 +256,17 @@ export async function startGithubSimulator(options: GithubSimulatorOptions): Pro
         "x-ratelimit-reset": String(Math.floor(now() / 1000) + fault.resetInSeconds),
       });
     }
+    if (fault.text !== undefined) {
+      headers["content-type"] = fault.contentType ?? "text/plain; charset=utf-8";
+      Object.assign(headers, fault.headers);
+      return write(res, record, fault.status, headers, fault.text);
+    }
     Object.assign(headers, fault.headers);
-    const body = fault.body ?? defaultFaultBody(fault, fault.status, record.requestId, token?.userId);
-    write(res, record, fault.status, headers, JSON.stringify(body));
+    // `body: null` is a body of its own (JSON null), not "no body".
+    const body: unknown = Object.hasOwn(fault, "body")
+      ? fault.body
+      : defaultFaultBody(fault, fault.status, record.requestId, token?.userId);
+    write(res, record, fault.status, headers, body === undefined ? "" : JSON.stringify(body));
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, record: RecordedRequest, url: URL) {
@@ -322,7 +333,10 @@ export async function startGithubSimulator(options: GithubSimulatorOptions): Pro
           : notFound();
     }
 
-    // 3. ETag and conditional requests; truncation.
+    // 3. A rewritten body; ETag and conditional requests; truncation.
+    if (fault?.rewrite && reply.status === 200 && reply.body !== undefined) {
+      reply = { ...reply, body: fault.rewrite(reply.body) };
+    }
     const { text, contentType } = toText(reply);
     const truncate = fault?.truncate === true && text !== undefined;
     if (method === "GET" && reply.status === 200 && text !== undefined && !truncate) {
@@ -397,7 +411,13 @@ export async function startGithubSimulator(options: GithubSimulatorOptions): Pro
       });
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   function org(name: string): SimulatedOrg {

@@ -29,7 +29,26 @@ export interface CopilotOrgSettings {
   pending_invitation: number;
 }
 
-export interface SimulatedOrg {
+/**
+ * Event lists that repeat events, as a search index does: the same event id with the same
+ * content served again. Both apply to the cursor lists (audit log, usage records) and can be
+ * changed between requests.
+ */
+export interface Repeats {
+  /**
+   * Each page reached through an `after` cursor starts with the last K items of the page before
+   * it (the traversal still advances `per_page` items a page). @default 0
+   */
+  repeatAcrossPages?: number;
+  /**
+   * The first page of each new traversal (no `after`/`before`) starts with the last K items an
+   * earlier traversal of the same list served (same path, order and phrase but for `created:`),
+   * whether or not its `created:` range covers them: events GitHub indexed twice. @default 0
+   */
+  repeatAcrossPolls?: number;
+}
+
+export interface SimulatedOrg extends Repeats {
   id: number;
   seats: GithubSeat[];
   auditEvents?: AuditEvent[];
@@ -37,7 +56,7 @@ export interface SimulatedOrg {
   reports?: MetricsReports;
 }
 
-export interface SimulatedEnterprise {
+export interface SimulatedEnterprise extends Repeats {
   id: number;
   /** One entry per org or team granting the user a seat; `total_seats` counts users once. */
   seats?: GithubSeat[];
@@ -61,6 +80,8 @@ export interface SimState {
   /** Usage records older than this (relative to now) are not served. */
   readonly usageRecordsWindowMs: number;
   sign(payload: string): string;
+  /** The last items served per list (for `repeatAcrossPolls`), by list identity. */
+  readonly served: Map<string, unknown[]>;
 }
 
 /** Case-insensitive lookup, as GitHub treats org and enterprise slugs. */

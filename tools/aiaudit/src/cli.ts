@@ -1,55 +1,70 @@
 /**
  * The aiaudit command. Exit codes: 0 done, 1 refused or failed (the message says why), 2 usage
  * error. Secrets come from files or standard input, never from the command line, where they
- * would stay in shell history and process listings.
+ * would stay in shell history and process listings. Every command answers `--help` with its own
+ * usage; node:util parseArgs is enough for a handful of commands, so there is no CLI framework.
  */
 import { connectCopilot } from "./commands/connect-copilot.ts";
 import { disconnect } from "./commands/disconnect.ts";
 import { migrateCommand } from "./commands/migrate.ts";
 import { pseudonym } from "./commands/pseudonym.ts";
-import { UsageError, type Io } from "./io.ts";
+import { status } from "./commands/status.ts";
+import { UsageError, type Command, type Io } from "./io.ts";
 
 export type { Io } from "./io.ts";
 
-const USAGE = `usage:
-  aiaudit connect copilot --tenant T (--org ORG | --enterprise ENT) [--base-url URL] [--token-file F] [--keep-usage-content]
-      the token is read from --token-file or standard input; needs SECRETS_KEY, KAFKA_BROKERS
-  aiaudit disconnect --tenant T --connection ID
-  aiaudit pseudonym [--key-file F] LOGIN_OR_EMAIL...
-      the tenant key from --key-file or PSEUDONYM_KEY
-  aiaudit migrate
-      applies schemas/clickhouse migrations (CLICKHOUSE_URL or the embedded engine)`;
+const COMMANDS: Command[] = [connectCopilot, disconnect, status, pseudonym, migrateCommand];
+
+const overview = (commands: Command[]) =>
+  "usage:\n" +
+  commands.map((c) => `  aiaudit ${c.path.join(" ")}\n      ${c.summary}`).join("\n") +
+  "\n\n`aiaudit COMMAND --help` shows a command's options.";
+
+const isHelp = (arg: string) => arg === "--help" || arg === "-h";
 
 export async function runCli(argv: string[], io: Io): Promise<number> {
-  const [command, ...rest] = argv;
-  try {
-    switch (command) {
-      case "connect":
-        if (rest[0] !== "copilot") throw new UsageError(`connect what? (copilot)`);
-        return await connectCopilot(rest.slice(1), io);
-      case "disconnect":
-        return await disconnect(rest, io);
-      case "pseudonym":
-        return await pseudonym(rest, io);
-      case "migrate":
-        return await migrateCommand(rest, io);
-      case undefined:
-      case "help":
-      case "--help":
-        io.out(USAGE);
-        return command === undefined ? 2 : 0;
-      default:
-        throw new UsageError(`unknown command ${command}`);
-    }
-  } catch (err) {
-    if (
-      err instanceof UsageError ||
-      (err instanceof TypeError && "code" in err && String(err.code).startsWith("ERR_PARSE_ARGS"))
-    ) {
-      io.err(`aiaudit: ${err.message}\n${USAGE}`);
+  const [first, ...rest] = argv;
+  if (first === undefined) {
+    io.err(overview(COMMANDS));
+    return 2;
+  }
+  if (isHelp(first) || first === "help") {
+    const topic = rest.join(" ");
+    const command = COMMANDS.find((c) => c.path.join(" ") === topic);
+    io.out(command ? command.usage : overview(COMMANDS));
+    return 0;
+  }
+  const command = COMMANDS.find((c) => c.path.every((word, i) => argv[i] === word));
+  if (!command) {
+    // A group's name alone (`aiaudit connect`), or a word that names nothing.
+    const group = COMMANDS.filter((c) => c.path.length > 1 && c.path[0] === first);
+    if (group.length > 0) {
+      const wanted = argv[1];
+      if (wanted === undefined || isHelp(wanted)) {
+        io[wanted === undefined ? "err" : "out"](overview(group));
+        return wanted === undefined ? 2 : 0;
+      }
+      io.err(
+        `aiaudit: ${first} what? ${wanted} is not one of: ${group.map((c) => c.path[1]).join(", ")}\n${overview(group)}`,
+      );
       return 2;
     }
-    io.err(`aiaudit: ${err instanceof Error ? err.message : String(err)}`);
+    io.err(`aiaudit: unknown command ${first}\n${overview(COMMANDS)}`);
+    return 2;
+  }
+  const args = argv.slice(command.path.length);
+  if (args.some(isHelp)) {
+    io.out(command.usage);
+    return 0;
+  }
+  try {
+    return await command.run(args, io);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`aiaudit ${command.path.join(" ")}: ${err.message}\n${command.usage}`);
+      return 2;
+    }
+    io.err(`aiaudit ${command.path.join(" ")}: ${err instanceof Error ? err.message : String(err)}`);
     return 1;
   }
 }

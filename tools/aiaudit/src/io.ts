@@ -1,4 +1,6 @@
 import type { Readable } from "node:stream";
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { readTextFile, tenantId } from "@aiaudit/config";
 
 /** What a command may touch of its process: passed in, so commands run in tests as they do in a shell. */
 export interface Io {
@@ -8,11 +10,54 @@ export interface Io {
   err(line: string): void;
 }
 
+/** One command of the aiaudit tool. */
+export interface Command {
+  /** The words that name it: ["connect", "copilot"]. */
+  path: string[];
+  /** One line for the overview. */
+  summary: string;
+  /** Synopsis, options and what it needs: shown by `--help` and after a usage error. */
+  usage: string;
+  run(args: string[], io: Io): Promise<number>;
+}
+
 export async function readAll(stream: Readable): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
   return Buffer.concat(chunks).toString("utf8");
 }
 
-/** A command line that cannot be run as given: exit 2 with the usage. */
+/** A command line that cannot be run as given: exit 2 with the command's usage. */
 export class UsageError extends Error {}
+
+/** node:util parseArgs, strict, with its errors turned into usage errors. */
+export function parseOptions<O extends NonNullable<ParseArgsConfig["options"]>>(
+  args: string[],
+  options: O,
+  allowPositionals = false,
+) {
+  try {
+    return parseArgs({ args, options, allowPositionals, strict: true });
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+}
+
+/** `--tenant`, checked with the rule the services apply to TENANT_ID. */
+export function tenantOption(value: string | undefined): string {
+  if (value === undefined) throw new UsageError("--tenant is required: the tenant (customer) id");
+  const parsed = tenantId.safeParse(value);
+  if (!parsed.success) {
+    throw new UsageError(
+      `--tenant ${JSON.stringify(value)} is not a tenant id: ${parsed.error.issues[0]?.message ?? "malformed"}`,
+    );
+  }
+  return parsed.data;
+}
+
+/** The content of a file named on the command line (a token, a key), trimmed. */
+export function readInputFile(file: string, what: string): string {
+  const read = readTextFile(file);
+  if (!read.ok) throw new Error(`cannot read the ${what} file ${file}: ${read.why}`);
+  return read.text.trim();
+}

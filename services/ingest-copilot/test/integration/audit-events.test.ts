@@ -40,12 +40,30 @@ async function publishedIds(prefix: string): Promise<string[]> {
 
 const ids = (events: Record<string, unknown>[]) => events.map((e) => String(e._document_id));
 
-/** `promise`, unless `service` exits first: a dead child fails the test at once, with its output. */
-async function whileRunning<T>(service: ServiceProcess, promise: Promise<T>): Promise<T> {
-  const died = service.exited.then((exit) => {
-    throw new Error(`${service.name} exited (code ${exit.code}, signal ${exit.signal})`);
-  });
-  return Promise.race([promise, died]);
+/**
+ * `waitFor`, stopped as soon as `service` exits: a child that died (at start, say) fails the test
+ * at once, with its output, instead of after the whole timeout.
+ */
+async function waitWhileRunning<T>(
+  service: ServiceProcess,
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+  intervalMs: number,
+): Promise<T> {
+  const value = await waitFor(
+    what,
+    async () => (service.exit() ? null : await probe()),
+    timeoutMs,
+    intervalMs,
+  );
+  if (value === null) {
+    const exit = service.exit();
+    throw new Error(
+      `${service.name} exited (code ${exit?.code}, signal ${exit?.signal}) while waiting for ${what}`,
+    );
+  }
+  return value;
 }
 
 describe("audit events, exactly once", () => {
@@ -74,14 +92,12 @@ describe("audit events, exactly once", () => {
       const first = startChild();
       // Killed while it traverses: once page 40 was asked for, pages up to 39 may be committed
       // and one may be in a transaction. No clock decides this, only the child's own progress.
-      await whileRunning(
+      await waitWhileRunning(
         first,
-        waitFor(
-          "page 40 to be requested",
-          () => Promise.resolve(copilotPages().length >= 40 || undefined),
-          120_000,
-          5,
-        ),
+        "page 40 to be requested",
+        () => Promise.resolve(copilotPages().length >= 40 || undefined),
+        120_000,
+        5,
       );
       await first.stop("SIGKILL");
       const pagesBefore = copilotPages().length;
@@ -92,14 +108,12 @@ describe("audit events, exactly once", () => {
       );
 
       const second = startChild();
-      await whileRunning(
+      await waitWhileRunning(
         second,
-        waitFor(
-          "every event to be published",
-          async () => ((await publishedIds(prefix)).length >= 10_000 ? true : undefined),
-          180_000,
-          1000,
-        ),
+        "every event to be published",
+        async () => ((await publishedIds(prefix)).length >= 10_000 ? true : undefined),
+        180_000,
+        1000,
       );
       await second.stop("SIGTERM");
       // Read until a read sees them all: a read that stopped early (an idle pause in the fetch)

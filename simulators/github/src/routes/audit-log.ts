@@ -6,25 +6,42 @@
  * is ignored. Each endpoint has its own per-token hourly query limit (`auditLogLimit`).
  */
 import { notFound, perPage, str, type Reply, type RouteRequest, type Route } from "../http.ts";
-import { badCreated, createdRange, cursorPage, parsePhrase, readOrder, type SortKey } from "../query.ts";
-import { lookup, type AuditEvent } from "../state.ts";
+import {
+  badCreated,
+  createdRange,
+  cursorPage,
+  epochMs,
+  intersect,
+  parsePhrase,
+  readOrder,
+  type SortKey,
+  type TimeRange,
+} from "../query.ts";
+import { lookup, type AuditEvent, type Repeats, type SimulatedEnterprise } from "../state.ts";
 
 const SCOPES = ["read:audit_log"];
 
+/** (`@timestamp` or else `created_at`, in ms whatever unit it was sent in; `_document_id`). */
 export function auditKey(event: AuditEvent): SortKey {
-  const ts = event["@timestamp"] ?? event.created_at;
-  return { ts: typeof ts === "number" ? ts : 0, id: str(event._document_id) };
+  return { ts: epochMs(event["@timestamp"] ?? event.created_at), id: str(event._document_id) };
 }
 
 const text = (value: unknown) => (typeof value === "string" ? value.toLowerCase() : "");
 
+/** What a phrase selects: a `created:` time range, and a test for the other terms. */
+export interface Selection<T> {
+  test: (item: T) => boolean;
+  range: TimeRange;
+}
+
 /**
- * The predicate a phrase selects. Supported qualifiers: `action:X` (equal to X or starting with
- * `X.`), `actor:`, `user:`, `org:` (case-insensitive equality), `created:` (see `createdRange`).
+ * What a phrase selects. Supported qualifiers: `action:X` (equal to X or starting with `X.`),
+ * `actor:`, `user:`, `org:` (case-insensitive equality), `created:` (see `createdRange`).
  * Several terms must all match; unknown qualifiers and bare words are ignored.
  */
-export function auditFilter(phrase: string): ((event: AuditEvent) => boolean) | Reply {
+export function auditFilter(phrase: string): Selection<AuditEvent> | Reply {
   const tests: ((event: AuditEvent) => boolean)[] = [];
+  let range: TimeRange = { from: -Infinity, until: Infinity };
   for (const { key, value } of parsePhrase(phrase)) {
     const wanted = value.toLowerCase();
     if (key === "action") {
@@ -32,28 +49,55 @@ export function auditFilter(phrase: string): ((event: AuditEvent) => boolean) | 
     } else if (key === "actor" || key === "user" || key === "org") {
       tests.push((e) => text(e[key]) === wanted);
     } else if (key === "created") {
-      const range = createdRange(value);
-      if (!range) return badCreated(value);
-      tests.push((e) => {
-        const { ts } = auditKey(e);
-        return ts >= range.from && ts < range.until;
-      });
+      const created = createdRange(value);
+      if (!created) return badCreated(value);
+      range = intersect(range, created);
     }
   }
-  return (event) => tests.every((t) => t(event));
+  return { test: (event) => tests.every((t) => t(event)), range };
 }
 
-function page(req: RouteRequest, events: readonly AuditEvent[]): Reply {
-  const filter = auditFilter(req.query.get("phrase") ?? "");
-  if (typeof filter !== "function") return filter;
-  return cursorPage(events.filter(filter), {
+function page(req: RouteRequest, events: readonly AuditEvent[], repeats: Repeats): Reply {
+  const selection = auditFilter(req.query.get("phrase") ?? "");
+  if ("status" in selection) return selection;
+  return cursorPage(events, {
+    ...selection,
     keyOf: auditKey,
     order: readOrder(req.query),
     perPage: perPage(req.query, 30, 100),
     baseUrl: req.state.baseUrl,
     path: req.path,
     query: req.query,
+    repeats,
+    served: req.state.served,
   });
+}
+
+/**
+ * The enterprise's events and its member orgs', each id once, kept while none of the lists
+ * changed, so that the sorted copy (see `cursorPage`) survives from one page to the next.
+ */
+const merged = new WeakMap<SimulatedEnterprise, { parts: unknown[]; events: AuditEvent[] }>();
+
+function enterpriseEvents(req: RouteRequest, enterprise: SimulatedEnterprise): AuditEvent[] {
+  const lists = [
+    enterprise.auditEvents ?? [],
+    ...(enterprise.orgs ?? []).map((name) => lookup(req.state.orgs, name)?.auditEvents ?? []),
+  ];
+  const parts = lists.flatMap((list) => [list, list.length]);
+  const cached = merged.get(enterprise);
+  if (cached?.parts.length === parts.length && cached.parts.every((p, i) => p === parts[i]))
+    return cached.events;
+  const seen = new Set<string>();
+  const events: AuditEvent[] = [];
+  for (const e of lists.flat()) {
+    const id = str(e._document_id);
+    if (id && seen.has(id)) continue;
+    seen.add(id);
+    events.push(e);
+  }
+  merged.set(enterprise, { parts, events });
+  return events;
 }
 
 export const auditLogRoutes: Route[] = [
@@ -65,7 +109,7 @@ export const auditLogRoutes: Route[] = [
     handle(req) {
       const org = lookup(req.state.orgs, req.params.org ?? "");
       if (!org) return notFound();
-      return page(req, org.auditEvents ?? []);
+      return page(req, org.auditEvents ?? [], org);
     },
   },
   {
@@ -76,18 +120,7 @@ export const auditLogRoutes: Route[] = [
     handle(req) {
       const enterprise = lookup(req.state.enterprises, req.params.enterprise ?? "");
       if (!enterprise) return notFound();
-      const seen = new Set<string>();
-      const events: AuditEvent[] = [];
-      const memberEvents = (enterprise.orgs ?? []).flatMap(
-        (name) => lookup(req.state.orgs, name)?.auditEvents ?? [],
-      );
-      for (const e of [...(enterprise.auditEvents ?? []), ...memberEvents]) {
-        const id = str(e._document_id);
-        if (id && seen.has(id)) continue;
-        seen.add(id);
-        events.push(e);
-      }
-      return page(req, events);
+      return page(req, enterpriseEvents(req, enterprise), enterprise);
     },
   },
 ];

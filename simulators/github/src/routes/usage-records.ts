@@ -5,17 +5,30 @@
  * `usageRecordsWindowMs` (48 h) are served.
  */
 import { notFound, perPage, str, validationFailed, type Reply, type Route } from "../http.ts";
-import { badCreated, createdRange, cursorPage, parsePhrase, readOrder, type SortKey } from "../query.ts";
+import {
+  badCreated,
+  createdRange,
+  cursorPage,
+  epochMs,
+  intersect,
+  parsePhrase,
+  readOrder,
+  type SortKey,
+  type TimeRange,
+} from "../query.ts";
 import { lookup, type UsageRecord } from "../state.ts";
+import type { Selection } from "./audit-log.ts";
 
+/** (`@timestamp` in ms whatever unit it was sent in; `event_id`, or request id and type). */
 export function usageKey(record: UsageRecord): SortKey {
-  const ts = record["@timestamp"];
   const id = str(record.event_id) || `${str(record.github_request_id)}:${str(record.type)}`;
-  return { ts: typeof ts === "number" ? ts : 0, id };
+  return { ts: epochMs(record["@timestamp"]), id };
 }
 
-export function usageFilter(phrase: string): ((record: UsageRecord) => boolean) | Reply {
+/** What a phrase selects: `type:`, `user_id:` (integer, else 422) and a `created:` range. */
+export function usageFilter(phrase: string): Selection<UsageRecord> | Reply {
   const tests: ((record: UsageRecord) => boolean)[] = [];
+  let range: TimeRange = { from: -Infinity, until: Infinity };
   for (const { key, value } of parsePhrase(phrase)) {
     if (key === "type") {
       const wanted = value.toLowerCase();
@@ -25,15 +38,12 @@ export function usageFilter(phrase: string): ((record: UsageRecord) => boolean) 
       if (!Number.isInteger(wanted)) return validationFailed("phrase", `Invalid user_id qualifier: ${value}`);
       tests.push((r) => r.user_id === wanted);
     } else if (key === "created") {
-      const range = createdRange(value);
-      if (!range) return badCreated(value);
-      tests.push((r) => {
-        const { ts } = usageKey(r);
-        return ts >= range.from && ts < range.until;
-      });
+      const created = createdRange(value);
+      if (!created) return badCreated(value);
+      range = intersect(range, created);
     }
   }
-  return (record) => tests.every((t) => t(record));
+  return { test: (record) => tests.every((t) => t(record)), range };
 }
 
 export const usageRecordRoutes: Route[] = [
@@ -44,17 +54,20 @@ export const usageRecordRoutes: Route[] = [
     handle(req) {
       const enterprise = lookup(req.state.enterprises, req.params.enterprise ?? "");
       if (!enterprise) return notFound();
-      const filter = usageFilter(req.query.get("phrase") ?? "");
-      if (typeof filter !== "function") return filter;
-      const oldest = req.state.now() - req.state.usageRecordsWindowMs;
-      const records = (enterprise.usageRecords ?? []).filter((r) => usageKey(r).ts >= oldest && filter(r));
-      return cursorPage(records, {
+      const selection = usageFilter(req.query.get("phrase") ?? "");
+      if ("status" in selection) return selection;
+      const kept = { from: req.state.now() - req.state.usageRecordsWindowMs, until: Infinity };
+      return cursorPage(enterprise.usageRecords ?? [], {
+        test: selection.test,
+        range: intersect(selection.range, kept),
         keyOf: usageKey,
         order: readOrder(req.query),
         perPage: perPage(req.query, 25, 25),
         baseUrl: req.state.baseUrl,
         path: req.path,
         query: req.query,
+        repeats: enterprise,
+        served: req.state.served,
       });
     },
   },

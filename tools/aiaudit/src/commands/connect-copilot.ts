@@ -3,14 +3,20 @@
  * it and publish the connection to the compacted connections topic, where ingest-copilot picks
  * it up and polls it at once.
  */
-import { readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
 import { z } from "zod";
 import { key32, parseEnv } from "@aiaudit/config";
 import { codecs } from "@aiaudit/contracts";
-import { githubConnection, probeGithub } from "@aiaudit/ingest-copilot/connect";
+import { githubConnection, probeGithub } from "@aiaudit/github-connect";
 import { publishConnection } from "../connections.ts";
-import { readAll, UsageError, type Io } from "../io.ts";
+import {
+  parseOptions,
+  readAll,
+  readInputFile,
+  tenantOption,
+  UsageError,
+  type Command,
+  type Io,
+} from "../io.ts";
 
 const envSchema = z.object({
   SECRETS_KEY: key32.describe(
@@ -18,31 +24,50 @@ const envSchema = z.object({
   ),
 });
 
-export async function connectCopilot(args: string[], io: Io): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      tenant: { type: "string" },
-      org: { type: "string" },
-      enterprise: { type: "string" },
-      "base-url": { type: "string", default: "https://api.github.com" },
-      "token-file": { type: "string" },
-      "keep-usage-content": { type: "boolean", default: false },
-    },
-    strict: true,
+/** GitHub organization and enterprise names: letters, digits and single dashes. */
+const SLUG = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,98}[A-Za-z0-9])?$/;
+
+export const connectCopilot: Command = {
+  path: ["connect", "copilot"],
+  summary: "probe a GitHub token for an organization or enterprise, then store it sealed for ingest-copilot",
+  usage: `usage: aiaudit connect copilot --tenant T (--org ORG | --enterprise ENT) [--base-url URL] [--token-file F] [--keep-usage-content]
+  --tenant T              the tenant (customer) id: 1-63 lower-case letters, digits and dashes
+  --org ORG               a GitHub organization, or
+  --enterprise ENT        a GitHub enterprise (its slug)
+  --base-url URL          the REST API: https://api.github.com (default), GHES https://HOST/api/v3,
+                          GHE.com https://api.SUBDOMAIN.ghe.com
+  --token-file F          the token (PAT or app token); without it, read from standard input
+  --keep-usage-content    keep prompts and responses of usage records (default: keyed hashes only)
+needs SECRETS_KEY (the key ingest-copilot opens tokens with) and KAFKA_BROKERS`,
+  run,
+};
+
+async function run(args: string[], io: Io): Promise<number> {
+  const { values } = parseOptions(args, {
+    tenant: { type: "string" },
+    org: { type: "string" },
+    enterprise: { type: "string" },
+    "base-url": { type: "string", default: "https://api.github.com" },
+    "token-file": { type: "string" },
+    "keep-usage-content": { type: "boolean", default: false },
   });
-  if (!values.tenant) throw new UsageError("--tenant is required");
+  const tenant = tenantOption(values.tenant);
   if (Boolean(values.org) === Boolean(values.enterprise))
     throw new UsageError("give exactly one of --org and --enterprise");
-  const env = parseEnv(envSchema, io.env);
-  const token = (
-    values["token-file"] ? readFileSync(values["token-file"], "utf8") : await readAll(io.stdin)
-  ).trim();
-  if (!token) throw new UsageError("no token: pass --token-file or write the token to standard input");
-
   const kind = values.org ? "ORGANIZATION" : "ENTERPRISE";
   const slug = values.org ?? values.enterprise ?? "";
-  const baseUrl = values["base-url"];
+  if (!SLUG.test(slug)) {
+    throw new UsageError(
+      `${values.org ? "--org" : "--enterprise"} ${JSON.stringify(slug)} is not a GitHub name: letters, digits and dashes`,
+    );
+  }
+  const baseUrl = baseUrlOption(values["base-url"]);
+  const env = parseEnv(envSchema, io.env);
+  const token = values["token-file"]
+    ? readInputFile(values["token-file"], "token")
+    : (await readAll(io.stdin)).trim();
+  if (!token) throw new UsageError("no token: pass --token-file or write the token to standard input");
+
   const probe = await probeGithub({ baseUrl, token, kind, slug });
   if (!probe.ok) {
     io.err(`aiaudit: not connected: ${probe.message}`);
@@ -51,7 +76,7 @@ export async function connectCopilot(args: string[], io: Io): Promise<number> {
   for (const warning of probe.warnings) io.err(`aiaudit: warning: ${warning}`);
 
   const record = githubConnection({
-    tenant: values.tenant,
+    tenant,
     kind,
     slug,
     baseUrl,
@@ -68,4 +93,31 @@ export async function connectCopilot(args: string[], io: Io): Promise<number> {
       (probe.expiresAt ? `; the token expires ${new Date(probe.expiresAt).toISOString()}` : ""),
   );
   return 0;
+}
+
+/** An http(s) URL with a host and nothing a base URL cannot hold, checked before any request. */
+function baseUrlOption(value: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  const problem =
+    url === undefined
+      ? "is not a URL"
+      : !["http:", "https:"].includes(url.protocol)
+        ? `has the scheme ${url.protocol.slice(0, -1)}, not http or https`
+        : url.username || url.password
+          ? "holds credentials: the token goes in --token-file or standard input"
+          : url.search || url.hash
+            ? "has a query or fragment"
+            : undefined;
+  if (problem !== undefined) {
+    const shown = url?.username || url?.password ? "(not repeated here)" : JSON.stringify(value);
+    throw new UsageError(
+      `--base-url ${shown} ${problem}: e.g. https://api.github.com, or https://HOST/api/v3 for GHES`,
+    );
+  }
+  return value.replace(/\/+$/, "");
 }

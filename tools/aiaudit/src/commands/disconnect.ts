@@ -1,16 +1,22 @@
 /** aiaudit disconnect: a tombstone on the connections topic; ingest stops polling the connection. */
-import { parseArgs } from "node:util";
 import { publishConnection } from "../connections.ts";
-import { UsageError, type Io } from "../io.ts";
+import { parseOptions, tenantOption, UsageError, type Command, type Io } from "../io.ts";
 
-export async function disconnect(args: string[], io: Io): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: { tenant: { type: "string" }, connection: { type: "string" } },
-    strict: true,
-  });
-  if (!values.tenant || !values.connection) throw new UsageError("--tenant and --connection are required");
-  await publishConnection(io.env, values.tenant, values.connection, null);
-  io.out(`disconnected ${values.tenant}/${values.connection}`);
+export const disconnect: Command = {
+  path: ["disconnect"],
+  summary: "remove a connection: ingest stops polling it",
+  usage: `usage: aiaudit disconnect --tenant T --connection ID
+  --tenant T          the tenant (customer) id
+  --connection ID     the connection, e.g. github-org-acme (aiaudit status lists them)
+needs KAFKA_BROKERS`,
+  run,
+};
+
+async function run(args: string[], io: Io): Promise<number> {
+  const { values } = parseOptions(args, { tenant: { type: "string" }, connection: { type: "string" } });
+  const tenant = tenantOption(values.tenant);
+  if (!values.connection) throw new UsageError("--connection is required: e.g. github-org-acme");
+  await publishConnection(io.env, tenant, values.connection, null);
+  io.out(`disconnected ${tenant}/${values.connection}`);
   return 0;
 }

@@ -1,19 +1,21 @@
 /** aiaudit migrate: applies pending schemas/clickhouse migrations; safe to run again. */
-import { z } from "zod";
-import { clickhouseEnv, parseEnv } from "@aiaudit/config";
-import { createClickHouse, migrate } from "@aiaudit/clickhouse";
-import type { Io } from "../io.ts";
+import { migrate } from "@aiaudit/clickhouse";
+import { clickhouseFromEnv } from "../clickhouse.ts";
+import { parseOptions, type Command, type Io } from "../io.ts";
 
-export async function migrateCommand(_args: string[], io: Io): Promise<number> {
-  const env = parseEnv(z.object({ ...clickhouseEnv, CLICKHOUSE_CLUSTER: z.string().optional() }), io.env);
-  const ch = await createClickHouse({
-    url: env.CLICKHOUSE_URL,
-    username: env.CLICKHOUSE_USER,
-    password: env.CLICKHOUSE_PASSWORD,
-    database: env.CLICKHOUSE_DATABASE,
-    dataDir: env.CLICKHOUSE_DATA_DIR,
-    cluster: env.CLICKHOUSE_CLUSTER,
-  });
+export const migrateCommand: Command = {
+  path: ["migrate"],
+  summary: "apply the schemas/clickhouse migrations not yet applied",
+  usage: `usage: aiaudit migrate
+applies schemas/clickhouse migrations in order; safe to run again
+needs CLICKHOUSE_URL (a server; CLICKHOUSE_CLUSTER for ON CLUSTER) or uses the embedded engine
+(CLICKHOUSE_DATA_DIR); CLICKHOUSE_DATABASE names the database`,
+  run,
+};
+
+async function run(args: string[], io: Io): Promise<number> {
+  parseOptions(args, {});
+  const { ch } = await clickhouseFromEnv(io.env);
   try {
     const result = await migrate(ch);
     io.out(`applied: ${result.applied.join(", ") || "(none)"}; already applied: ${result.skipped.length}`);

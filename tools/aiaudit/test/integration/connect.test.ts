@@ -3,6 +3,7 @@
  * on, stores the token only sealed on the connections topic, and prints it nowhere.
  */
 import assert from "node:assert/strict";
+import { createServer } from "node:net";
 import { Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { runCli } from "@aiaudit/cli";
@@ -73,6 +74,29 @@ describe("aiaudit connect copilot", () => {
     const r = await connect(good, "--org", "acme");
     assert.equal(r.code, 1);
     assert.match(r.err, /rate-limited .* try connecting again at \d{4}-/);
+  });
+
+  it('issue 6: a refused connection is told as one, not as "GitHub answered 500"', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const address = closed.address();
+    assert.ok(address && typeof address === "object");
+    await new Promise((resolve) => closed.close(resolve));
+    const url = `http://127.0.0.1:${address.port}`;
+    const r = await connect(good, "--org", "acme", "--base-url", url);
+    assert.equal(r.code, 1);
+    assert.match(r.err, new RegExp(`cannot reach ${url}: connection refused — check --base-url`));
+    assert.doesNotMatch(r.err, /answered 500/);
+  });
+
+  it("issue 6: a base URL that answers a web page is not the GitHub API", async () => {
+    sim.injectFault(faults.html("/orgs/acme"));
+    const r = await connect(good, "--org", "acme");
+    assert.equal(r.code, 1);
+    assert.match(
+      r.err,
+      /does not look like the GitHub REST API \(it answered 200 with text\/html.*\) — check --base-url/,
+    );
   });
 
   it("refuses a token on the command line", async () => {

@@ -1,0 +1,151 @@
+/**
+ * `scripts/kill-loop.sh [flags]`: the kill -9 soak (runner/soak/soak.ts), its summary on stdout,
+ * exit 0 when every invariant held, 1 on a violation, 2 on a usage error. See README.md here.
+ */
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { removeSoakData, runSoak, type SoakOptions, type SoakSummary } from "./soak.ts";
+
+const USAGE = `usage: scripts/kill-loop.sh [flags]
+  --events N               audit events in the source (default 50000)
+  --ingest-kills N         SIGKILLs of ingest-copilot (default 10)
+  --snapshotter-kills N    SIGKILLs of the snapshotter (default 10)
+  --no-broker-restart      skip the broker restart halfway
+  --private-broker         run on a broker of the soak's own (port 29092, .cache/soak-kafka),
+                           started and stopped here: others using the shared broker are not cut off
+  --repeat-pages K         events of the previous page served again on each page (default 10)
+  --repeat-polls K         events of the previous poll served again on the next (default 20)
+  --span-hours H           the events' time span, ending an hour ago (default 48)
+  --port P                 the simulator's port (default 18091)
+  --settle-seconds S       ingest runs this long after all events are in (default 70: one scheduled poll)
+  --timeout-minutes M      the soak fails after this long (default 45)
+  --keep-data              keep .cache/soak/<prefix> (chdb, logs) after a clean run
+  --small                  2,000 events, 2 kills each, no broker restart, no settle`;
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const PRIVATE = {
+  KAFKA_PORT: "29092",
+  KAFKA_CONTROLLER_PORT: "29093",
+  KAFKA_DATA_DIR: `${ROOT}.cache/soak-kafka`,
+};
+
+function parse(argv: string[]): {
+  options: Omit<SoakOptions, "say">;
+  privateBroker: boolean;
+  keepData: boolean;
+} {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      events: { type: "string" },
+      "ingest-kills": { type: "string" },
+      "snapshotter-kills": { type: "string" },
+      "no-broker-restart": { type: "boolean" },
+      "private-broker": { type: "boolean" },
+      "repeat-pages": { type: "string" },
+      "repeat-polls": { type: "string" },
+      "span-hours": { type: "string" },
+      port: { type: "string" },
+      "settle-seconds": { type: "string" },
+      "timeout-minutes": { type: "string" },
+      "keep-data": { type: "boolean" },
+      small: { type: "boolean" },
+      help: { type: "boolean" },
+    },
+  });
+  if (values.help) throw new UsageError("");
+  const small = values.small === true;
+  const int = (name: keyof typeof values, fallback: number, min = 0): number => {
+    const raw = values[name];
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (typeof raw !== "string" || !Number.isInteger(n) || n < min) {
+      throw new UsageError(`--${name} must be an integer ≥ ${min}`);
+    }
+    return n;
+  };
+  const privateBroker = values["private-broker"] === true;
+  const kafkaShEnv = { ...process.env, ...(privateBroker ? PRIVATE : {}) };
+  const brokerPort = kafkaShEnv.KAFKA_PORT ?? "19092";
+  const brokers = privateBroker
+    ? [`127.0.0.1:${brokerPort}`]
+    : (process.env.KAFKA_BROKERS ?? `127.0.0.1:${brokerPort}`).split(",");
+  const brokerRestart = !small && values["no-broker-restart"] !== true;
+  // kafka.sh restarts the broker of KAFKA_PORT: it must be the one the services use.
+  if (brokerRestart && (brokers.length !== 1 || brokers[0] !== `127.0.0.1:${brokerPort}`)) {
+    throw new UsageError(
+      `the broker restart acts on kafka.sh's broker (127.0.0.1:${brokerPort}), not on KAFKA_BROKERS=${brokers.join(",")}: ` +
+        "set KAFKA_PORT to match, or pass --no-broker-restart",
+    );
+  }
+  return {
+    privateBroker,
+    keepData: values["keep-data"] === true,
+    options: {
+      events: int("events", small ? 2000 : 50_000, 1),
+      ingestKills: int("ingest-kills", small ? 2 : 10),
+      snapshotterKills: int("snapshotter-kills", small ? 2 : 10),
+      brokerRestart,
+      repeatAcrossPages: int("repeat-pages", 10),
+      repeatAcrossPolls: int("repeat-polls", 20),
+      agentEvery: 10,
+      spanHours: int("span-hours", 48, 1),
+      port: int("port", 18091, 1),
+      brokers,
+      kafkaShEnv,
+      settleSeconds: int("settle-seconds", small ? 0 : 70),
+      timeoutMinutes: int("timeout-minutes", small ? 10 : 45, 1),
+    },
+  };
+}
+
+class UsageError extends Error {}
+
+function report(s: SoakSummary): string {
+  const ch = s.clickhouse
+    ? `count() ${s.clickhouse.rows}, count(DISTINCT event_id) ${s.clickhouse.distinct}`
+    : "not read";
+  return [
+    "",
+    `soak ${s.prefix}: ${s.violations.length === 0 ? "PASSED" : "FAILED"} in ${s.wallSeconds} s`,
+    `  events          ${s.events}`,
+    `  kills           ingest ${s.kills.ingest}, snapshotter ${s.kills.snapshotter}, broker restarts ${s.kills.brokerRestarts}`,
+    `  own exits       ${s.unexpectedExits.length === 0 ? "none" : s.unexpectedExits.join("; ")}`,
+    `  GitHub          ${s.requests.auditLog} audit-log requests (${s.requests.copilotPages} by the Copilot stream)`,
+    `  topic           ${s.topic.records} records, ${s.topic.distinct} ids, ${s.topic.duplicates} duplicates, ${s.topic.missing} missing`,
+    `  ClickHouse      ${ch}`,
+    `  cursors         ${s.cursors.read} read back, ${s.cursors.ahead} ahead of the newest event (${new Date(s.cursors.newestEventMs).toISOString()})`,
+    `  process logs    ${s.logDir}`,
+    ...s.violations.map((v) => `  VIOLATION       ${v}`),
+    "",
+  ].join("\n");
+}
+
+async function main(): Promise<number> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(process.argv.slice(2));
+  } catch (err) {
+    if (!(err instanceof UsageError || (err instanceof Error && "code" in err))) throw err;
+    process.stderr.write(`${err.message ? `${err.message}\n` : ""}${USAGE}\n`);
+    return err.message ? 2 : 0;
+  }
+  const kafkaSh = (command: string) =>
+    execFileSync("bash", [`${ROOT}deploy/local/kafka/kafka.sh`, command], {
+      env: parsed.options.kafkaShEnv,
+      stdio: ["ignore", "inherit", "inherit"],
+    });
+  if (parsed.privateBroker) kafkaSh("start");
+  try {
+    const summary = await runSoak({ ...parsed.options, say: (line) => process.stdout.write(`${line}\n`) });
+    process.stdout.write(report(summary));
+    process.stdout.write(`${JSON.stringify(summary)}\n`);
+    if (summary.violations.length === 0 && !parsed.keepData) removeSoakData(summary.prefix);
+    return summary.violations.length === 0 ? 0 : 1;
+  } finally {
+    if (parsed.privateBroker) kafkaSh("stop");
+  }
+}
+
+process.exitCode = await main();

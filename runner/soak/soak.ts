@@ -1,0 +1,397 @@
+/**
+ * The kill -9 soak of issue 6 ("Done when"): ingest-copilot and the snapshotter run as separate
+ * processes, as in production, against the GitHub simulator (in this process, on a fixed port)
+ * serving an audit log that repeats events across pages and polls. Each is killed with SIGKILL
+ * again and again while it works, and the broker is restarted once under them. At the end, every
+ * event id must be in the topic exactly once, in ClickHouse exactly once, and no cursor may ever
+ * have claimed more than was published.
+ *
+ * Kill points follow progress, not a clock: the ingest is killed after a share of the traversal's
+ * pages was asked for since it (re)started, so a slow machine still kills it mid-traversal; the
+ * snapshotter a few seconds after each ingest kill, while the topic grows. Not part of the test
+ * suite: `scripts/kill-loop.sh`, see runner/soak/README.md.
+ */
+import { execFile } from "node:child_process";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { createClickHouse } from "@aiaudit/clickhouse";
+import { codecs, topicNames } from "@aiaudit/contracts";
+import { createKafka, type KafkaClient } from "@aiaudit/kafka";
+import { createLogger } from "@aiaudit/logger";
+import { auditEvents, seats, startGithubSimulator } from "@aiaudit/sim-github";
+import { randomSuffix, startServiceProcess, type ServiceProcess } from "@aiaudit/testing";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const KAFKA_SH = `${ROOT}deploy/local/kafka/kafka.sh`;
+const INGEST_MAIN = `${ROOT}services/ingest-copilot/src/main.ts`;
+const SNAPSHOTTER_MAIN = `${ROOT}services/snapshotter/src/main.ts`;
+const TOKEN = "ghp_soaktoken0000000000000000000000000";
+const ORG = "acme";
+const PER_PAGE = 100;
+const HOUR_MS = 3_600_000;
+
+export interface SoakOptions {
+  /** Audit events the simulated org holds. */
+  events: number;
+  /** SIGKILLs of ingest-copilot, each followed by a restart. */
+  ingestKills: number;
+  /** SIGKILLs of the snapshotter, each followed by a restart. */
+  snapshotterKills: number;
+  /** Restart the broker once, halfway, while both services run (`kafka.sh stop` then `start`). */
+  brokerRestart: boolean;
+  /** The simulator's `repeatAcrossPages` and `repeatAcrossPolls`. */
+  repeatAcrossPages: number;
+  repeatAcrossPolls: number;
+  /** Every n-th event is an agent event (the agent stream publishes it). */
+  agentEvery: number;
+  /** The events are spread over this many hours, ending an hour ago. */
+  spanHours: number;
+  /** The simulator's port on 127.0.0.1. */
+  port: number;
+  /** `host:port` of the broker; the one `kafka.sh` manages when `brokerRestart`. */
+  brokers: string[];
+  /** Environment for `kafka.sh` (KAFKA_PORT, KAFKA_DATA_DIR…), for the broker restart. */
+  kafkaShEnv: NodeJS.ProcessEnv;
+  /** Seconds to let the ingest run after the last event arrived, so a scheduled poll re-reads its window. */
+  settleSeconds: number;
+  /** The whole soak fails after this long. */
+  timeoutMinutes: number;
+  /** Progress lines. */
+  say: (line: string) => void;
+}
+
+export interface SoakSummary {
+  prefix: string;
+  events: number;
+  kills: { ingest: number; snapshotter: number; brokerRestarts: number };
+  /** Processes that exited without being killed (restarted, as a supervisor would). */
+  unexpectedExits: string[];
+  requests: { auditLog: number; copilotPages: number };
+  topic: { records: number; distinct: number; duplicates: number; missing: number; unexpected: number };
+  clickhouse: { rows: number; distinct: number } | undefined;
+  cursors: { read: number; newestEventMs: number; maxHighWaterMs: number; ahead: number };
+  wallSeconds: number;
+  /** Where each process's output was written. */
+  logDir: string;
+  violations: string[];
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** `promise`'s value, or undefined after `ms` (the timer does not outlive the race). */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+const run = promisify(execFile);
+
+/** What the soak process itself logs through the packages (kafkajs warnings during the broker restart). */
+function quietLogger() {
+  return createLogger({ name: "soak", level: "error" });
+}
+
+export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
+  const began = Date.now();
+  const deadline = began + options.timeoutMinutes * 60_000;
+  const prefix = `soak-${randomSuffix()}`;
+  const dataDir = `${ROOT}.cache/soak/${prefix}`;
+  const logDir = `${dataDir}/logs`;
+  mkdirSync(logDir, { recursive: true });
+  const elapsed = () => ((Date.now() - began) / 1000).toFixed(1).padStart(6);
+  const say = (line: string) => options.say(`[soak ${elapsed()} s] ${line}`);
+  const topics = topicNames(prefix);
+  const kafka = createKafka({ brokers: options.brokers, clientId: "aiaudit-soak", logger: quietLogger() });
+
+  const endMs = Date.now() - HOUR_MS;
+  const spanMs = options.spanHours * HOUR_MS;
+  const events = auditEvents(ORG, options.events, {
+    startMs: endMs - spanMs,
+    spanMs,
+    agentEvery: options.agentEvery,
+  });
+  const expected = new Set(events.map((e) => String(e._document_id)));
+  const sim = await startGithubSimulator({
+    tokens: [TOKEN],
+    port: options.port,
+    orgs: {
+      [ORG]: {
+        id: 1,
+        seats: seats(ORG, 20),
+        auditEvents: events,
+        repeatAcrossPages: options.repeatAcrossPages,
+        repeatAcrossPolls: options.repeatAcrossPolls,
+      },
+    },
+  });
+  say(`${options.events} events over ${options.spanHours} h; simulator ${sim.url}; topic prefix ${prefix}`);
+
+  const base = { PATH: process.env.PATH, HOME: process.env.HOME, NODE_OPTIONS: process.env.NODE_OPTIONS };
+  const kafkaEnv = {
+    KAFKA_BROKERS: options.brokers.join(","),
+    KAFKA_TOPIC_PREFIX: prefix,
+    LOG_LEVEL: "info",
+  };
+  const ingestEnv = {
+    ...base,
+    ...kafkaEnv,
+    HTTP_PORT: "0",
+    TENANT_ID: "soak",
+    GITHUB_ORG: ORG,
+    GITHUB_TOKEN: TOKEN,
+    GITHUB_API_URL: sim.url,
+    PSEUDONYM_KEY: "5a".repeat(32),
+    AUDIT_PER_PAGE: String(PER_PAGE),
+    POLL_INTERVAL_SECONDS: "60",
+  };
+  const snapshotterEnv = {
+    ...base,
+    ...kafkaEnv,
+    HTTP_PORT: "0",
+    CLICKHOUSE_DATA_DIR: `${dataDir}/chdb`,
+    CLICKHOUSE_DATABASE: "aiaudit",
+    SNAPSHOTTER_GROUP_ID: `${prefix}.snapshotter`,
+  };
+
+  const copilotPages = () =>
+    sim.requests.filter((r) => r.path === `/orgs/${ORG}/audit-log` && r.query.phrase?.startsWith("action:"))
+      .length;
+  /** Where the running ingest started: pages asked for by then, and when. */
+  let ingestStart = { pages: 0, at: Date.now() };
+  const unexpectedExits: string[] = [];
+  const started: ServiceProcess[] = [];
+  const killed = new Set<ServiceProcess>();
+  const counts = { ingest: 0, snapshotter: 0, brokerRestarts: 0 };
+  function launch(kind: "ingest" | "snapshotter", args: string[] = []): ServiceProcess {
+    const n = started.filter((p) => p.name.startsWith(kind)).length + 1;
+    const p = startServiceProcess(`${kind}-${n}`, kind === "ingest" ? INGEST_MAIN : SNAPSHOTTER_MAIN, {
+      env: kind === "ingest" ? ingestEnv : snapshotterEnv,
+      args,
+    });
+    started.push(p);
+    if (kind === "ingest" && args.length === 0) ingestStart = { pages: copilotPages(), at: Date.now() };
+    void p.exited.then((exit) => {
+      writeFileSync(`${logDir}/${p.name}.log`, `${p.output()}\n`);
+      if (!killed.has(p)) unexpectedExits.push(`${p.name}: code ${exit.code}, signal ${exit.signal}`);
+    });
+    return p;
+  }
+  async function kill(p: ServiceProcess, signal: NodeJS.Signals): Promise<void> {
+    killed.add(p);
+    await p.stop(signal);
+  }
+  /** The running process of a kind, restarted first if it exited on its own. */
+  const current = { ingest: launch("ingest"), snapshotter: launch("snapshotter") };
+  function alive(kind: "ingest" | "snapshotter"): ServiceProcess {
+    if (current[kind].exit()) {
+      say(`${current[kind].name} exited on its own; restarting it`);
+      current[kind] = launch(kind);
+    }
+    return current[kind];
+  }
+
+  const copilotEvents = events.filter((e) => String(e.action).startsWith("copilot")).length;
+  const traversalPages = Math.ceil(copilotEvents / PER_PAGE);
+  const violations: string[] = [];
+  let clickhouse: SoakSummary["clickhouse"];
+  let cursors: SoakSummary["cursors"] = { read: 0, newestEventMs: 0, maxHighWaterMs: 0, ahead: 0 };
+  let topic: SoakSummary["topic"] = {
+    records: 0,
+    distinct: 0,
+    duplicates: 0,
+    missing: expected.size,
+    unexpected: 0,
+  };
+
+  try {
+    // The kill loop.
+    const rounds = Math.max(options.ingestKills, options.snapshotterKills);
+    const step = Math.max(3, Math.floor(traversalPages / (options.ingestKills + 1)));
+    for (let round = 1; round <= rounds; round++) {
+      if (Date.now() > deadline) throw new Error("timed out in the kill loop");
+      if (round <= options.ingestKills) {
+        const ingest = alive("ingest");
+        // `step` pages after its start; or, once the traversal is done, 20 s after its start
+        // when it asked for a page (a restart polls at once); or after 2 minutes regardless.
+        for (;;) {
+          const pages = copilotPages() - ingestStart.pages;
+          const waited = Date.now() - ingestStart.at;
+          if (pages >= step || (pages > 0 && waited > 20_000) || waited > 120_000 || ingest.exit()) break;
+          await sleep(20);
+        }
+        const pages = copilotPages() - ingestStart.pages;
+        await kill(alive("ingest"), "SIGKILL");
+        counts.ingest += 1;
+        say(`ingest killed (${counts.ingest}/${options.ingestKills}) after ${pages} pages`);
+        current.ingest = launch("ingest");
+      }
+      if (round <= options.snapshotterKills) {
+        await sleep(2000 + Math.random() * 4000);
+        await kill(alive("snapshotter"), "SIGKILL");
+        counts.snapshotter += 1;
+        say(`snapshotter killed (${counts.snapshotter}/${options.snapshotterKills})`);
+        current.snapshotter = launch("snapshotter");
+      }
+      if (options.brokerRestart && counts.brokerRestarts === 0 && round === Math.ceil(rounds / 2)) {
+        say("broker: stop");
+        await run("bash", [KAFKA_SH, "stop"], { env: options.kafkaShEnv });
+        await sleep(3000);
+        say("broker: start");
+        await run("bash", [KAFKA_SH, "start"], { env: options.kafkaShEnv });
+        counts.brokerRestarts += 1;
+      }
+    }
+
+    // Until every event is in the topic, then a scheduled poll or two re-reading the window.
+    say(`kill loop done; waiting for all ${expected.size} events in the topic`);
+    for (;;) {
+      alive("ingest");
+      alive("snapshotter");
+      const ids = await publishedIds(kafka, topics.copilotAuditEvents);
+      if (new Set(ids).size >= expected.size) break;
+      if (Date.now() > deadline) {
+        violations.push(`only ${new Set(ids).size} of ${expected.size} events reached the topic in time`);
+        break;
+      }
+      await sleep(5000);
+    }
+    if (options.settleSeconds > 0) {
+      say(`all in the topic; letting the ingest poll for ${options.settleSeconds} s more`);
+      await sleep(options.settleSeconds * 1000);
+    }
+    await kill(alive("ingest"), "SIGTERM");
+    await kill(alive("snapshotter"), "SIGTERM");
+
+    // The snapshotter sinks what is left, then exits: its ClickHouse directory is then ours.
+    say("draining the topic into ClickHouse (snapshotter --once)");
+    const drain = launch("snapshotter", ["--once"]);
+    killed.add(drain);
+    const drained = await within(drain.exited, Math.max(60_000, deadline - Date.now()));
+    if (!drained) {
+      await drain.stop("SIGKILL");
+      violations.push("snapshotter --once did not finish in time");
+    } else if (drained.code !== 0) {
+      violations.push(`snapshotter --once exited with code ${drained.code}`);
+    }
+
+    topic = await checkTopic(kafka, topics.copilotAuditEvents, expected);
+    if (topic.duplicates > 0) violations.push(`${topic.duplicates} event ids in the topic more than once`);
+    if (topic.missing > 0) violations.push(`${topic.missing} event ids missing from the topic`);
+    if (topic.unexpected > 0)
+      violations.push(`${topic.unexpected} ids in the topic that the source never had`);
+
+    cursors = await checkCursors(kafka, topics.cursors, topics.copilotAuditEvents);
+    if (cursors.ahead > 0) {
+      violations.push(`${cursors.ahead} cursor records ahead of the newest published event`);
+    }
+
+    clickhouse = await countClickHouse(`${dataDir}/chdb`);
+    if (clickhouse.rows !== clickhouse.distinct) {
+      violations.push(
+        `ClickHouse: count() ${clickhouse.rows} != count(DISTINCT event_id) ${clickhouse.distinct}`,
+      );
+    }
+    if (clickhouse.distinct !== expected.size) {
+      violations.push(`ClickHouse holds ${clickhouse.distinct} distinct events, not ${expected.size}`);
+    }
+  } finally {
+    for (const p of started) if (!p.exit()) await kill(p, "SIGKILL");
+    await sim.close();
+  }
+
+  return {
+    prefix,
+    events: options.events,
+    kills: counts,
+    unexpectedExits,
+    requests: {
+      auditLog: sim.requests.filter((r) => r.path === `/orgs/${ORG}/audit-log`).length,
+      copilotPages: copilotPages(),
+    },
+    topic,
+    clickhouse,
+    cursors,
+    wallSeconds: Math.round((Date.now() - began) / 1000),
+    logDir,
+    violations,
+  };
+}
+
+async function publishedIds(kafka: KafkaClient, topic: string): Promise<string[]> {
+  const records = await kafka.readTopic(topic, { idleMs: 2000 });
+  return records.map((r) => codecs.copilotAuditEvent.decode(r.value ?? Buffer.alloc(0)).event_id);
+}
+
+/**
+ * Each id's count in the topic, read read_committed. A read can stop early (an idle pause), so it
+ * is read until two reads agree.
+ */
+async function checkTopic(
+  kafka: KafkaClient,
+  topic: string,
+  expected: ReadonlySet<string>,
+): Promise<SoakSummary["topic"]> {
+  let ids = await publishedIds(kafka, topic);
+  for (let i = 0; i < 5; i++) {
+    const again = await publishedIds(kafka, topic);
+    if (again.length === ids.length) break;
+    ids = again.length > ids.length ? again : ids;
+  }
+  const distinct = new Set(ids);
+  return {
+    records: ids.length,
+    distinct: distinct.size,
+    duplicates: ids.length - distinct.size,
+    missing: [...expected].filter((id) => !distinct.has(id)).length,
+    unexpected: [...distinct].filter((id) => !expected.has(id)).length,
+  };
+}
+
+/**
+ * Every cursor record of the audit streams on the cursors topic (each version still there, not
+ * only the newest), against the newest event time in the topic: a high-water mark past it means
+ * a cursor once claimed events that were never published.
+ */
+async function checkCursors(kafka: KafkaClient, cursorTopic: string, eventTopic: string) {
+  const newestEventMs = (await kafka.readTopic(eventTopic, { idleMs: 2000 })).reduce(
+    (max, r) => Math.max(max, codecs.copilotAuditEvent.decode(r.value ?? Buffer.alloc(0)).created_at),
+    0,
+  );
+  let read = 0;
+  let ahead = 0;
+  let maxHighWaterMs = 0;
+  for (const record of await kafka.readTopic(cursorTopic, { idleMs: 2000 })) {
+    if (!record.key || !record.value || !/\/copilot\.(audit|agent)-events$/.test(record.key)) continue;
+    const state = JSON.parse(codecs.cursor.decode(record.value).cursor ?? "{}") as { highWaterMs?: unknown };
+    if (typeof state.highWaterMs !== "number") continue;
+    read += 1;
+    maxHighWaterMs = Math.max(maxHighWaterMs, state.highWaterMs);
+    if (state.highWaterMs > newestEventMs) ahead += 1;
+  }
+  return { read, newestEventMs, maxHighWaterMs, ahead };
+}
+
+/** count() and count(DISTINCT event_id) of the snapshotter's table, from its own directory. */
+async function countClickHouse(dir: string): Promise<{ rows: number; distinct: number }> {
+  const ch = await createClickHouse({ url: undefined, database: "aiaudit", dataDir: dir });
+  try {
+    const [row] = await ch.rows<{ rows: string; distinct: string }>(
+      `SELECT count() AS rows, count(DISTINCT event_id) AS distinct FROM ${ch.table("copilot_audit_events")}`,
+    );
+    return { rows: Number(row?.rows ?? 0), distinct: Number(row?.distinct ?? 0) };
+  } finally {
+    await ch.close();
+  }
+}
+
+/** Removes a soak's data directory (chdb files, logs). */
+export function removeSoakData(prefix: string): void {
+  rmSync(`${ROOT}.cache/soak/${prefix}`, { recursive: true, force: true });
+}

@@ -1,0 +1,298 @@
+/**
+ * aiaudit status: what the pipeline knows of itself, read from where the services keep it — the
+ * connections (compacted connections topic: ACTIVE, or BROKEN with the reason), each stream's
+ * cursor (compacted cursors topic: `updated_at` is the last successful poll, the cursor's
+ * `highWaterMs`, when it has one, the newest record published) and the rows in ClickHouse. It
+ * changes nothing, not even the topics: a mistyped KAFKA_TOPIC_PREFIX shows as "no topic".
+ */
+import { codecs, topicNames, type ConnectionRecord, type StreamCursor } from "@aiaudit/contracts";
+import { describeError } from "@aiaudit/errors";
+import type { IncomingRecord, KafkaClient } from "@aiaudit/kafka";
+import { clickhouseFromEnv } from "../clickhouse.ts";
+import { kafkaFromEnv } from "../connections.ts";
+import { parseOptions, tenantOption, type Command, type Io } from "../io.ts";
+
+export const status: Command = {
+  path: ["status"],
+  summary: "connections and their state, each stream's last poll and lag, rows per ClickHouse table",
+  usage: `usage: aiaudit status [--tenant T] [--json]
+  --tenant T   only this tenant's connections and rows
+  --json       one JSON document instead of text
+reads KAFKA_BROKERS / KAFKA_TOPIC_PREFIX and CLICKHOUSE_URL (or the embedded engine), like the services`,
+  run,
+};
+
+export interface StreamStatus {
+  stream: string;
+  /** The last successful poll (the cursor's updated_at). */
+  last_poll_at: string;
+  /** The newest record published (the cursor's highWaterMs), when the stream keeps one. */
+  cursor_at: string | null;
+  /** now − cursor_at. */
+  lag_seconds: number | null;
+}
+
+export interface ConnectionStatus {
+  tenant: string;
+  connection_id: string;
+  /** null: cursors without a connection record (GITHUB_ORG of an ingest instance, or disconnected). */
+  state: "ACTIVE" | "BROKEN" | null;
+  message: string | null;
+  kind: "ORGANIZATION" | "ENTERPRISE" | null;
+  slug: string | null;
+  base_url: string | null;
+  token_expires_at: string | null;
+  streams: StreamStatus[];
+}
+
+export interface Status {
+  at: string;
+  kafka: { brokers: string[]; prefix: string; error: string | null };
+  connections: ConnectionStatus[];
+  clickhouse: { database: string | null; where: string | null; error: string | null };
+  tables: { table: string; rows: number | null }[];
+  /** Records that could not be read, and the like: shown, never fatal. */
+  problems: string[];
+}
+
+async function run(args: string[], io: Io): Promise<number> {
+  const { values } = parseOptions(args, {
+    tenant: { type: "string" },
+    json: { type: "boolean", default: false },
+  });
+  const tenant = values.tenant === undefined ? undefined : tenantOption(values.tenant);
+  const now = Date.now();
+  const state: Status = {
+    at: new Date(now).toISOString(),
+    kafka: { brokers: [], prefix: "", error: null },
+    connections: [],
+    clickhouse: { database: null, where: null, error: null },
+    tables: [],
+    problems: [],
+  };
+
+  const { kafka, brokers, prefix } = kafkaFromEnv(io.env);
+  Object.assign(state.kafka, { brokers, prefix });
+  try {
+    const topics = topicNames(prefix);
+    const [connections, cursors] = await Promise.all([
+      readCompacted(kafka, topics.connections),
+      readCompacted(kafka, topics.cursors),
+    ]);
+    for (const missing of [connections, cursors].filter((t) => t.missing))
+      state.problems.push(
+        `no topic ${missing.topic}: nothing connected or polled yet with this KAFKA_TOPIC_PREFIX`,
+      );
+    state.connections = summarize(connections.latest, cursors.latest, now, tenant, state.problems);
+  } catch (err) {
+    state.kafka.error = describeError(err);
+  }
+
+  try {
+    const { ch, where } = await clickhouseFromEnv(io.env);
+    Object.assign(state.clickhouse, { database: ch.database, where });
+    try {
+      state.tables = await countRows(ch, tenant);
+    } finally {
+      await ch.close();
+    }
+  } catch (err) {
+    state.clickhouse.error = describeError(err);
+  }
+
+  if (values.json) io.out(JSON.stringify(state, null, 2));
+  else for (const line of render(state)) io.out(line);
+  return state.kafka.error !== null || state.clickhouse.error !== null ? 1 : 0;
+}
+
+/** The newest record per key of a compacted topic (a tombstone removes the key). */
+async function readCompacted(
+  kafka: KafkaClient,
+  topic: string,
+): Promise<{ topic: string; missing: boolean; latest: Map<string, IncomingRecord> }> {
+  const latest = new Map<string, IncomingRecord>();
+  let records: IncomingRecord[];
+  try {
+    records = await kafka.readTopic(topic, { idleMs: 1000 });
+  } catch (err) {
+    // The broker does not create topics on reads (auto.create.topics.enable=false): a missing one
+    // is "nothing there yet", not a failure.
+    if (/does not host this topic-partition|UNKNOWN_TOPIC/i.test(describeError(err)))
+      return { topic, missing: true, latest };
+    throw err;
+  }
+  for (const record of records) {
+    if (!record.key) continue;
+    if (record.value === null) latest.delete(record.key);
+    else latest.set(record.key, record);
+  }
+  return { topic, missing: false, latest };
+}
+
+/** Connections with their streams, from the records of both topics; pure, for tests. */
+export function summarize(
+  connectionRecords: Map<string, IncomingRecord>,
+  cursorRecords: Map<string, IncomingRecord>,
+  now: number,
+  tenant: string | undefined,
+  problems: string[],
+): ConnectionStatus[] {
+  const wanted = (key: string) => tenant === undefined || key.startsWith(`${tenant}/`);
+  const byKey = new Map<string, ConnectionStatus>();
+  for (const [key, record] of connectionRecords) {
+    if (!wanted(key)) continue;
+    const connection = decode(record, (value) => codecs.connection.decode(value), problems);
+    if (connection) byKey.set(key, fromRecord(connection));
+  }
+  for (const [key, record] of cursorRecords) {
+    if (!wanted(key)) continue;
+    const cursor = decode(record, (value) => codecs.cursor.decode(value), problems);
+    if (!cursor) continue;
+    const connectionKey = `${cursor.tenant}/${cursor.connection}`;
+    let connection = byKey.get(connectionKey);
+    if (!connection) {
+      connection = unlisted(cursor.tenant, cursor.connection);
+      byKey.set(connectionKey, connection);
+    }
+    connection.streams.push(streamStatus(cursor, now));
+  }
+  const connections = [...byKey.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, c]) => c);
+  for (const c of connections) c.streams.sort((a, b) => a.stream.localeCompare(b.stream));
+  return connections;
+}
+
+function decode<T>(record: IncomingRecord, decoder: (value: Buffer) => T, problems: string[]): T | undefined {
+  try {
+    return record.value ? decoder(record.value) : undefined;
+  } catch (err) {
+    problems.push(
+      `${record.topic} offset ${record.offset} (key ${record.key ?? ""}) cannot be read: ${describeError(err)}`,
+    );
+    return undefined;
+  }
+}
+
+function fromRecord(r: ConnectionRecord): ConnectionStatus {
+  return {
+    tenant: r.tenant,
+    connection_id: r.connection_id,
+    state: r.status,
+    message: r.status_message,
+    kind: r.kind,
+    slug: r.slug,
+    base_url: r.base_url,
+    token_expires_at: r.token_expires_at === null ? null : new Date(r.token_expires_at).toISOString(),
+    streams: [],
+  };
+}
+
+function unlisted(tenant: string, connectionId: string): ConnectionStatus {
+  return {
+    tenant,
+    connection_id: connectionId,
+    state: null,
+    message: null,
+    kind: null,
+    slug: null,
+    base_url: null,
+    token_expires_at: null,
+    streams: [],
+  };
+}
+
+function streamStatus(cursor: StreamCursor, now: number): StreamStatus {
+  const highWaterMs = highWater(cursor.cursor);
+  return {
+    stream: cursor.stream,
+    last_poll_at: new Date(cursor.updated_at).toISOString(),
+    cursor_at: highWaterMs === null ? null : new Date(highWaterMs).toISOString(),
+    lag_seconds: highWaterMs === null ? null : Math.max(0, Math.round((now - highWaterMs) / 1000)),
+  };
+}
+
+/** The cursor's `highWaterMs`, when it is JSON that has one (not every stream's cursor does). */
+function highWater(cursor: string | null): number | null {
+  if (!cursor) return null;
+  try {
+    const parsed = JSON.parse(cursor) as unknown;
+    const value =
+      typeof parsed === "object" && parsed !== null ? (parsed as Record<string, unknown>).highWaterMs : null;
+    return typeof value === "number" && Number.isFinite(value) ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Rows per table (views and the migrations table left out); per tenant where the table has one. */
+async function countRows(
+  ch: Awaited<ReturnType<typeof clickhouseFromEnv>>["ch"],
+  tenant: string | undefined,
+): Promise<{ table: string; rows: number | null }[]> {
+  const tables = await ch.rows<{ name: string; has_tenant: number }>(
+    `SELECT t.name AS name, toUInt8(countIf(c.name = 'tenant') > 0) AS has_tenant
+     FROM system.tables AS t LEFT JOIN system.columns AS c ON c.database = t.database AND c.table = t.name
+     WHERE t.database = {db:String} AND t.engine LIKE '%MergeTree%' AND t.name != 'schema_migrations'
+     GROUP BY t.name ORDER BY t.name`,
+    { db: ch.database },
+  );
+  const counts = [];
+  for (const { name, has_tenant } of tables) {
+    if (tenant !== undefined && !has_tenant) {
+      counts.push({ table: name, rows: null });
+      continue;
+    }
+    const where = tenant === undefined ? "" : " WHERE tenant = {tenant:String}";
+    const [row] = await ch.rows<{ rows: string | number }>(
+      `SELECT count() AS rows FROM ${ch.table(name)}${where}`,
+      tenant === undefined ? undefined : { tenant },
+    );
+    counts.push({ table: name, rows: Number(row?.rows ?? 0) });
+  }
+  return counts;
+}
+
+function ago(seconds: number): string {
+  if (seconds < 90) return `${seconds} s`;
+  if (seconds < 90 * 60) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 48 * 3600) return `${Math.floor(seconds / 3600)} h ${Math.round((seconds % 3600) / 60)} min`;
+  return `${Math.round(seconds / 86_400)} days`;
+}
+
+/** The text a person reads. */
+export function render(s: Status): string[] {
+  const lines: string[] = [];
+  const now = Date.parse(s.at);
+  lines.push(`connections (${s.kafka.prefix}.control.connections.v1 at ${s.kafka.brokers.join(",")}):`);
+  if (s.kafka.error !== null) lines.push(`  cannot read Kafka: ${s.kafka.error}`);
+  else if (s.connections.length === 0) lines.push("  none: connect one with `aiaudit connect copilot`");
+  for (const c of s.connections) {
+    const what = c.kind
+      ? `${c.kind === "ENTERPRISE" ? "enterprise" : "organization"} ${c.slug ?? ""} at ${c.base_url ?? ""}`
+      : "";
+    const head = `  ${c.tenant}/${c.connection_id}`;
+    if (c.state === null)
+      lines.push(`${head}  no connection record (GITHUB_ORG of an ingest instance, or disconnected)`);
+    else if (c.state === "BROKEN")
+      lines.push(`${head}  BROKEN  ${what}\n      ${c.message ?? "(no reason recorded)"}`);
+    else
+      lines.push(
+        `${head}  ACTIVE  ${what}${c.token_expires_at ? `; token expires ${c.token_expires_at}` : ""}`,
+      );
+    const width = Math.max(0, ...c.streams.map((st) => st.stream.length));
+    for (const st of c.streams) {
+      const polled = `last poll ${st.last_poll_at} (${ago(Math.round((now - Date.parse(st.last_poll_at)) / 1000))} ago)`;
+      const cursor =
+        st.cursor_at === null ? "" : `  newest record ${st.cursor_at}, lag ${ago(st.lag_seconds ?? 0)}`;
+      lines.push(`    ${st.stream.padEnd(width)}  ${polled}${cursor}`);
+    }
+    if (c.streams.length === 0) lines.push("    not polled yet");
+  }
+  lines.push(`ClickHouse (database ${s.clickhouse.database ?? "?"}, ${s.clickhouse.where ?? "?"}):`);
+  if (s.clickhouse.error !== null) lines.push(`  cannot read ClickHouse: ${s.clickhouse.error}`);
+  else if (s.tables.length === 0) lines.push("  no tables: run `aiaudit migrate`");
+  const width = Math.max(0, ...s.tables.map((t) => t.table.length));
+  for (const t of s.tables)
+    lines.push(`  ${t.table.padEnd(width)}  ${t.rows === null ? "(not per tenant)" : `${t.rows} rows`}`);
+  for (const problem of s.problems) lines.push(`note: ${problem}`);
+  return lines;
+}
