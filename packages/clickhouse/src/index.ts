@@ -1,2 +1,2 @@
-export { createClickHouse, type ClickHouse, type ClickHouseSettings } from "./client.ts";
+export { createClickHouse, isRowRejection, type ClickHouse, type ClickHouseSettings } from "./client.ts";
 export { migrate, listMigrations, type Migration, type MigrationResult } from "./migrate.ts";

@@ -201,6 +201,22 @@ function isFenced(err: unknown): boolean {
   );
 }
 
+/**
+ * Runs `call` again while kafkajs says its failure is retriable (a partition whose leader is not
+ * known yet, just after a topic was created), for up to `timeoutMs`.
+ */
+async function whileRetriable<T>(call: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (let wait = 50; ; wait = Math.min(2 * wait, 1000)) {
+    try {
+      return await call();
+    } catch (err) {
+      if ((err as { retriable?: unknown }).retriable !== true || Date.now() > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+}
+
 /** An error kafkajs raised (its errors are named KafkaJS…). */
 function isKafkaError(err: unknown): boolean {
   return err instanceof Error && err.name.startsWith("KafkaJS");
@@ -290,6 +306,8 @@ export function createKafka(settings: KafkaSettings): KafkaClient {
             configEntries: spec.compacted ? [{ name: "cleanup.policy", value: "compact" }] : [],
           })),
         });
+        // Leaders are elected, but a broker may not know the topic yet for a few ms.
+        for (const spec of missing) await whileRetriable(() => admin.fetchTopicOffsets(spec.name));
         log.info({ topics: missing.map((s) => s.name) }, "topics created");
       }),
 
@@ -360,7 +378,7 @@ export function createKafka(settings: KafkaSettings): KafkaClient {
 
     async readTopic(topic, options = {}) {
       const groupId = `aiaudit-read-${topic}-${randomUUID()}`;
-      const ends = await withAdmin((admin) => admin.fetchTopicOffsets(topic));
+      const ends = await withAdmin((admin) => whileRetriable(() => admin.fetchTopicOffsets(topic)));
       const remaining = new Map(ends.map((p) => [p.partition, BigInt(p.high)]));
       const records: IncomingRecord[] = [];
       const consumer = kafka.consumer({ groupId, readUncommitted: options.readUncommitted ?? false });
@@ -380,7 +398,8 @@ export function createKafka(settings: KafkaSettings): KafkaClient {
           const caughtUp = () => [...remaining.values()].every((high) => high <= 0n);
           for (const [partition, high] of remaining) if (high === 0n) remaining.delete(partition);
           if (remaining.size === 0) return settle();
-          arm();
+          // The idle clock starts once the group is joined: a slow join is not "nothing came".
+          consumer.on(consumer.events.GROUP_JOIN, arm);
           consumer
             .run({
               eachBatch: async ({ batch }) => {

@@ -1,11 +1,12 @@
 /** Settings of the snapshotter, from the environment, parsed once by `loadConfig`. */
 import { z } from "zod";
-import { clickhouseEnv, kafkaEnv, logEnv, parseEnv, type Env } from "@aiaudit/config";
+import { clickhouseEnv, kafkaEnv, logEnv, parseEnv, runtimeEnv, type Env } from "@aiaudit/config";
 
 const schema = z.object({
   ...kafkaEnv,
   ...clickhouseEnv,
   ...logEnv,
+  ...runtimeEnv(9465),
   SNAPSHOTTER_GROUP_ID: z
     .string()
     .default("aiaudit-snapshotter-clickhouse")

@@ -2,16 +2,21 @@
  * snapshotter wiring: one read_committed consumer group over the topics it sinks, each topic to its ClickHouse sink.
  * Migrations are applied at start (idempotent) unless CLICKHOUSE_MIGRATE_ON_START=false.
  */
+import { hostname } from "node:os";
+import { randomUUID } from "node:crypto";
+import { Registry } from "prom-client";
 import { createClickHouse, migrate, type ClickHouse } from "@aiaudit/clickhouse";
 import { topicNames, topicSpecs, type DeadLetter } from "@aiaudit/contracts";
+import { describeError } from "@aiaudit/errors";
 import {
   createKafka,
+  type GroupConsumer,
   type IncomingBatch,
   type KafkaClient,
-  type RunningConsumer,
   type TransactionalProducer,
 } from "@aiaudit/kafka";
 import type { Logger } from "@aiaudit/logger";
+import type { Readiness, ReadinessCheck } from "@aiaudit/runtime";
 import type { SnapshotterConfig } from "./config.ts";
 import { createAuditEventSink } from "./sinks/clickhouse-audit-events.ts";
 import { createMetricsSink } from "./sinks/clickhouse-metrics.ts";
@@ -25,16 +30,29 @@ export interface ServiceDeps {
   kafka?: KafkaClient;
   /** Shared ClickHouse handle (the all-in-one runner and tests); opened from the config otherwise. */
   clickhouse?: ClickHouse;
+  /** Where the `aiaudit_snapshotter_*` metrics go (served on /metrics); a private one otherwise. */
+  registry?: Registry;
 }
 
 export interface SnapshotterService {
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** Kafka answers, ClickHouse answers `SELECT 1`, and the consumer is in its group. */
+  ready(): Promise<Readiness>;
+  /**
+   * `--once`: starts if needed, sinks every topic up to the end it has now (the group's committed
+   * offsets reach it), and resolves true; false when a batch fails or Kafka stops answering (what
+   * was not committed is read again by the next pass). The caller stops the service afterwards.
+   */
+  runOnce(): Promise<boolean>;
 }
+
+/** How often `runOnce` compares the group's committed offsets with the ends. */
+const ONCE_POLL_MS = 250;
 
 export function createService(config: SnapshotterConfig, deps: ServiceDeps): SnapshotterService {
   const log = deps.logger.child({ component: "snapshotter" });
-  const events = telemetry(log);
+  const events = telemetry(log, deps.registry ?? new Registry());
   const kafka =
     deps.kafka ??
     createKafka({
@@ -44,59 +62,142 @@ export function createService(config: SnapshotterConfig, deps: ServiceDeps): Sna
     });
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
   let ch: ClickHouse | undefined;
-  let consumer: RunningConsumer | undefined;
+  let consumer: GroupConsumer | undefined;
   let dlq: TransactionalProducer | undefined;
+  /** Batch failures during the `runOnce` pass under way, if one is. */
+  let passFailures: Error[] | undefined;
+
+  async function deadLetters(letters: DeadLetter[]) {
+    if (letters.length === 0) return;
+    // One transactional id per instance: members of one group sharing an id would fence each
+    // other, and a fenced producer would block its partition for good.
+    dlq ??= await kafka.transactionalProducer(
+      `${config.SNAPSHOTTER_GROUP_ID}.dlq.${hostname()}.${randomUUID()}`,
+    );
+    try {
+      await dlq.transaction((tx) => tx.send(letters));
+    } catch (err) {
+      const broken = dlq;
+      dlq = undefined; // the next attempt starts a fresh producer
+      await broken.disconnect().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Opens ClickHouse, migrates, and joins the group; the running consumer if already started. */
+  async function start(): Promise<GroupConsumer> {
+    if (consumer) return consumer;
+    const db =
+      ch ??
+      deps.clickhouse ??
+      (await createClickHouse({
+        url: config.CLICKHOUSE_URL,
+        username: config.CLICKHOUSE_USER,
+        password: config.CLICKHOUSE_PASSWORD,
+        database: config.CLICKHOUSE_DATABASE,
+        dataDir: config.CLICKHOUSE_DATA_DIR,
+        cluster: config.CLICKHOUSE_CLUSTER,
+      }));
+    ch = db;
+    if (config.CLICKHOUSE_MIGRATE_ON_START) {
+      const result = await migrate(db);
+      if (result.applied.length > 0) events.migrated({ applied: result.applied });
+    }
+    await kafka.ensureTopics(topicSpecs(config.KAFKA_TOPIC_PREFIX));
+    const sinkDeps: SinkDeps = { ch: db, topics, telemetry: events, deadLetters };
+    const sinks = new Map<string, (batch: IncomingBatch) => Promise<void>>([
+      [topics.copilotSeats, createSeatSink(sinkDeps)],
+      [topics.copilotAuditEvents, createAuditEventSink(sinkDeps)],
+      [topics.copilotUsageRecords, createUsageRecordSink(sinkDeps)],
+      [topics.copilotMetrics, createMetricsSink(sinkDeps)],
+    ]);
+    const started = await kafka.runConsumer({
+      groupId: config.SNAPSHOTTER_GROUP_ID,
+      topics: [...sinks.keys()],
+      handleBatch: async (batch) => {
+        const sink = sinks.get(batch.topic);
+        try {
+          if (!sink) throw new Error(`no sink for topic ${batch.topic}`);
+          await sink(batch);
+        } catch (err) {
+          passFailures?.push(err instanceof Error ? err : new Error(String(err)));
+          const { topic, partition, firstOffset, lastOffset } = batch;
+          events.batchFailed({ topic, partition, firstOffset, lastOffset, err });
+          throw err;
+        }
+      },
+    });
+    consumer = started;
+    return started;
+  }
+
+  async function check(probe: () => Promise<unknown>): Promise<ReadinessCheck> {
+    try {
+      await probe();
+      return { ok: true };
+    } catch (err) {
+      return { ok: false, detail: describeError(err) };
+    }
+  }
 
   return {
     async start() {
-      const db =
-        deps.clickhouse ??
-        (await createClickHouse({
-          url: config.CLICKHOUSE_URL,
-          username: config.CLICKHOUSE_USER,
-          password: config.CLICKHOUSE_PASSWORD,
-          database: config.CLICKHOUSE_DATABASE,
-          dataDir: config.CLICKHOUSE_DATA_DIR,
-          cluster: config.CLICKHOUSE_CLUSTER,
-        }));
-      ch = db;
-      if (config.CLICKHOUSE_MIGRATE_ON_START) {
-        const result = await migrate(db);
-        if (result.applied.length > 0) events.migrated({ applied: result.applied });
-      }
-      await kafka.ensureTopics(topicSpecs(config.KAFKA_TOPIC_PREFIX));
-      const sinkDeps: SinkDeps = {
-        ch: db,
-        topics,
-        telemetry: events,
-        async deadLetters(letters: DeadLetter[]) {
-          if (letters.length === 0) return;
-          dlq ??= await kafka.transactionalProducer(`${config.SNAPSHOTTER_GROUP_ID}.dlq`);
-          await dlq.transaction((tx) => tx.send(letters));
-        },
-      };
-      const sinks = new Map<string, (batch: IncomingBatch) => Promise<void>>([
-        [topics.copilotSeats, createSeatSink(sinkDeps)],
-        [topics.copilotAuditEvents, createAuditEventSink(sinkDeps)],
-        [topics.copilotUsageRecords, createUsageRecordSink(sinkDeps)],
-        [topics.copilotMetrics, createMetricsSink(sinkDeps)],
-      ]);
-      consumer = await kafka.runConsumer({
-        groupId: config.SNAPSHOTTER_GROUP_ID,
-        topics: [...sinks.keys()],
-        handleBatch: async (batch) => {
-          const started = Date.now();
-          const sink = sinks.get(batch.topic);
-          if (!sink) throw new Error(`no sink for topic ${batch.topic}`);
-          await sink(batch);
-          events.batchSunk({ ...batch, records: batch.records.length, ms: Date.now() - started });
-        },
-      });
+      await start();
     },
+
     async stop() {
-      await consumer?.stop();
+      const running = consumer;
+      consumer = undefined;
+      await running?.stop();
       await dlq?.disconnect();
+      dlq = undefined;
       if (!deps.clickhouse) await ch?.close();
+      ch = undefined;
+    },
+
+    async ready() {
+      const db = ch;
+      const [kafkaCheck, clickhouseCheck] = await Promise.all([
+        check(() => kafka.ping()),
+        db ? check(() => db.rows("SELECT 1")) : { ok: false, detail: "not started" },
+      ]);
+      const consumerCheck: ReadinessCheck = consumer?.isRunning()
+        ? { ok: true }
+        : {
+            ok: false,
+            detail: "the consumer is not in its group (starting, rejoining after a failure, or stopped)",
+          };
+      const checks = { kafka: kafkaCheck, clickhouse: clickhouseCheck, consumer: consumerCheck };
+      return { ready: Object.values(checks).every((c) => c.ok), checks };
+    },
+
+    async runOnce() {
+      const began = Date.now();
+      const failures: Error[] = [];
+      passFailures = failures;
+      try {
+        const group = await start();
+        // Where each partition ends now; what arrives later is the next pass's.
+        const ends = await group.ends();
+        const key = (p: { topic: string; partition: number }) => `${p.topic}/${p.partition}`;
+        for (;;) {
+          const [failure] = failures;
+          if (failure) throw failure;
+          const committed = new Map((await group.committed()).map((p) => [key(p), p.offset]));
+          const behind = ends.filter(
+            (end) => end.offset > end.earliest && (committed.get(key(end)) ?? -1n) < end.offset,
+          );
+          if (behind.length === 0) break;
+          await new Promise((resolve) => setTimeout(resolve, ONCE_POLL_MS));
+        }
+        events.oncePassDone({ partitions: ends.length, ms: Date.now() - began });
+        return true;
+      } catch (err) {
+        events.oncePassFailed({ err });
+        return false;
+      } finally {
+        passFailures = undefined;
+      }
     },
   };
 }

@@ -1,26 +1,36 @@
 /** Pure mapping from decoded seat-snapshot records to ClickHouse rows (schemas/clickhouse/001). */
 import type { CopilotSeatSnapshotRecord } from "@aiaudit/contracts";
+import { timeRangeViolation } from "./time-range.ts";
+import { iso, isoOrNull, type RowsResult } from "./table-rows.ts";
 
-const iso = (ms: number) => new Date(ms).toISOString();
-const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
-
-export interface SeatTableRows {
-  seats: object[];
-  markers: object[];
-  daily: object[];
-}
+/** The seat tables in insert order: rows before markers, so a marker never points at rows not yet in. */
+export const SEAT_TABLES = ["copilot_seat_snapshots", "copilot_seat_snapshot_markers", "copilot_daily_seats"];
 
 export interface Position {
   partition: number;
   offset: string;
 }
 
-export function emptyRows(): SeatTableRows {
-  return { seats: [], markers: [], daily: [] };
-}
-
-/** Adds the rows one record yields; BEGIN yields none. */
-export function addSeatRecord(rows: SeatTableRows, record: CopilotSeatSnapshotRecord, at: Position): void {
+/**
+ * The rows one record yields: ROW a seat, END a marker and the day's count, UNCHANGED the day's
+ * count alone (it confirms an earlier snapshot for its day), BEGIN none.
+ */
+export function seatRecordRows(record: CopilotSeatSnapshotRecord, at: Position, now: number): RowsResult {
+  const s = record.seat;
+  const reason = timeRangeViolation(
+    {
+      taken_at: record.taken_at,
+      ...(record.kind === "ROW" && s
+        ? {
+            "seat.created_at": s.created_at,
+            "seat.last_activity_at": s.last_activity_at,
+            "seat.last_authenticated_at": s.last_authenticated_at,
+          }
+        : {}),
+    },
+    now,
+  );
+  if (reason) return { ok: false, reason };
   const common = {
     tenant: record.tenant,
     org: record.org,
@@ -29,9 +39,8 @@ export function addSeatRecord(rows: SeatTableRows, record: CopilotSeatSnapshotRe
     taken_at: iso(record.taken_at),
     pseudonym_key_id: record.pseudonym_key_id,
   };
-  if (record.kind === "ROW" && record.seat) {
-    const s = record.seat;
-    rows.seats.push({
+  if (record.kind === "ROW" && s) {
+    const seat = {
       ...common,
       seat_id: s.seat_id,
       assignee_pseudonym: s.assignee_pseudonym,
@@ -46,19 +55,22 @@ export function addSeatRecord(rows: SeatTableRows, record: CopilotSeatSnapshotRe
       last_authenticated_at: isoOrNull(s.last_authenticated_at),
       kafka_partition: at.partition,
       kafka_offset: at.offset,
-    });
-  } else if (record.kind === "END" || record.kind === "UNCHANGED") {
-    // UNCHANGED confirms an earlier snapshot for its day: the daily count goes on without rows.
+    };
+    return { ok: true, value: { copilot_seat_snapshots: [seat] } };
+  }
+  if (record.kind === "END" || record.kind === "UNCHANGED") {
     const rowCount = record.row_count ?? 0;
-    if (record.kind === "END")
-      rows.markers.push({ ...common, row_count: rowCount, total_seats: record.total_seats });
-    rows.daily.push({
+    const daily = {
       tenant: record.tenant,
       org: record.org,
       day: iso(record.taken_at).slice(0, 10),
       snapshot_id: record.snapshot_id,
       taken_at: iso(record.taken_at),
       seats: rowCount,
-    });
+    };
+    const markers =
+      record.kind === "END" ? [{ ...common, row_count: rowCount, total_seats: record.total_seats }] : [];
+    return { ok: true, value: { copilot_seat_snapshot_markers: markers, copilot_daily_seats: [daily] } };
   }
+  return { ok: true, value: {} };
 }

@@ -1,0 +1,156 @@
+/**
+ * The ClickHouse sink every topic uses, written once (docs/conventions.md §6): decode a batch, map
+ * each record to its rows, insert them table by table with an insert_deduplication_token, and
+ * resolve only when every row is either in ClickHouse or on the dead-letter topic; only then does
+ * the consumer commit.
+ *
+ * Retry or poison:
+ * - a record that does not decode, or whose rows fail the sink's own checks (times out of range),
+ *   is poison before ClickHouse sees it;
+ * - when ClickHouse refuses the rows themselves (`isRowRejection`: a value it cannot parse or
+ *   store), the insert is split in halves and each half tried on its own, down to the single
+ *   records it refuses: the good rows land, the refused records are poison with ClickHouse's message;
+ * - anything else (unreachable, a timeout, TOO_MANY_PARTS, memory, a missing table) throws: nothing
+ *   is committed and the batch comes back, so waiting out an outage loses nothing.
+ * Poison goes to the dead-letter topic with its reason and the record's value as it was on the
+ * topic (already pseudonymized), after the good rows are in. A seat END marker refused in its
+ * second table (the daily count) keeps the marker row it already wrote in the first.
+ *
+ * Tokens: an insert's token names the topic, partition, first and last offset and the number of
+ * records it covers. A re-delivered batch (a crash before the commit) takes the same path through
+ * the same splits, so every insert that had landed is a no-op; the count tells apart two inserts
+ * over the same offsets whose records differ (a time that was too far ahead then is fine now).
+ * ReplacingMergeTree on each row's natural id stays the second line of defence.
+ */
+import { isRowRejection, type ClickHouse } from "@aiaudit/clickhouse";
+import { deadLetter, type AvroCodec } from "@aiaudit/contracts";
+import { ErrorCodes, describeError, type ErrorCode } from "@aiaudit/errors";
+import type { IncomingBatch, IncomingRecord } from "@aiaudit/kafka";
+import type { RowsResult, TableRows } from "../transforms/table-rows.ts";
+import type { SinkDeps } from "./types.ts";
+
+export interface SinkSpec<T> {
+  codec: AvroCodec<T>;
+  /** Every table the records have rows in, in insert order. */
+  tables: readonly string[];
+  /** A record's rows per table, or why it is poison; `now` is the batch's clock. */
+  rows(value: T, record: IncomingRecord, now: number): RowsResult;
+  /** Called for every record whose rows all landed. */
+  landed?(value: T): void;
+}
+
+interface Entry<T> {
+  record: IncomingRecord;
+  value: T;
+  rows: TableRows;
+}
+
+interface Poison {
+  record: IncomingRecord;
+  code: ErrorCode;
+  /** Goes into the dead-letter header. */
+  reason: string;
+  /** Goes into the log: never a quote of the record. */
+  logReason: string;
+}
+
+export function createClickHouseSink<T>(deps: SinkDeps, spec: SinkSpec<T>) {
+  return async function sinkBatch(batch: IncomingBatch): Promise<void> {
+    const started = Date.now();
+    const poison: Poison[] = [];
+    const entries: Entry<T>[] = [];
+    for (const record of batch.records) {
+      let value: T;
+      try {
+        if (!record.value) throw new Error("record has no value");
+        value = spec.codec.decode(record.value);
+      } catch (err) {
+        const reason = describeError(err);
+        poison.push({ record, code: ErrorCodes.ENCODING_INVALID, reason, logReason: reason });
+        continue;
+      }
+      const rows = spec.rows(value, record, started);
+      if (rows.ok) entries.push({ record, value, rows: rows.value });
+      else
+        poison.push({ record, code: ErrorCodes.RECORD_INVALID, reason: rows.reason, logReason: rows.reason });
+    }
+
+    const inserted: Record<string, number> = {};
+    const isPoison = (entry: Entry<T>) => poison.some((p) => p.record === entry.record);
+    for (const table of spec.tables) {
+      const slice = entries.filter((e) => (e.rows[table]?.length ?? 0) > 0 && !isPoison(e));
+      inserted[table] = await insertIsolating(deps.ch, batch, table, slice, poison);
+    }
+
+    await deps.deadLetters(
+      poison.map(({ record, code, reason }) =>
+        deadLetter({
+          dlqTopic: deps.topics.dlq,
+          key: record.key ?? `${batch.topic}/${batch.partition}/${record.offset}`,
+          payload: record.value ?? Buffer.alloc(0),
+          reason,
+          code,
+          source: `kafka:${batch.topic}/${batch.partition}/${record.offset}`,
+          sourceTopic: batch.topic,
+        }),
+      ),
+    );
+    for (const { record, code, logReason } of poison) {
+      deps.telemetry.recordPoisoned({
+        topic: batch.topic,
+        partition: batch.partition,
+        offset: record.offset,
+        code,
+        reason: logReason,
+      });
+    }
+    for (const entry of entries) if (!isPoison(entry)) spec.landed?.(entry.value);
+    deps.telemetry.batchSunk({
+      topic: batch.topic,
+      partition: batch.partition,
+      firstOffset: batch.firstOffset,
+      lastOffset: batch.lastOffset,
+      records: batch.records.length,
+      rows: inserted,
+      poisoned: poison.length,
+      ms: Date.now() - started,
+    });
+  };
+}
+
+/**
+ * Inserts the rows `slice` has in `table`; when ClickHouse refuses them, halves the slice until
+ * each refused record stands alone and adds it to `poison`. Returns the number of rows inserted.
+ */
+async function insertIsolating<T>(
+  ch: ClickHouse,
+  batch: IncomingBatch,
+  table: string,
+  slice: Entry<T>[],
+  poison: Poison[],
+): Promise<number> {
+  const first = slice[0];
+  const last = slice.at(-1);
+  if (!first || !last) return 0;
+  const rows = slice.flatMap((e) => e.rows[table] ?? []);
+  const token = `${batch.topic}/${batch.partition}/${first.record.offset}-${last.record.offset}/${slice.length}/${table}`;
+  try {
+    await ch.insert(table, rows, token);
+    return rows.length;
+  } catch (err) {
+    if (!isRowRejection(err)) throw err;
+    if (slice.length === 1) {
+      const { clickhouse_code: code, clickhouse_type: type } = err.details;
+      poison.push({
+        record: first.record,
+        code: ErrorCodes.CLICKHOUSE_FAILED,
+        reason: err.message,
+        logReason: `ClickHouse refused the row in ${table}: ${String(type)} (${String(code)})`,
+      });
+      return 0;
+    }
+    const half = Math.ceil(slice.length / 2);
+    const head = await insertIsolating(ch, batch, table, slice.slice(0, half), poison);
+    return head + (await insertIsolating(ch, batch, table, slice.slice(half), poison));
+  }
+}
