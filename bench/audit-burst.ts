@@ -70,7 +70,8 @@ for (let round = 1; round <= rounds; round++) {
   });
   for await (const page of pages) read += page.length;
   reads.push(rate(read, performance.now() - t));
-  for (const r of await kafka.readTopic(topicNames(prefix).cursors)) largest = Math.max(largest, r.value?.length ?? 0);
+  for (const r of await kafka.readTopic(topicNames(prefix).cursors))
+    largest = Math.max(largest, r.value?.length ?? 0);
   await sim.close();
   console.log(
     `round ${round}: first poll ${firsts.at(-1)} ev/s, re-read ${rereads.at(-1)} ev/s, read only ${reads.at(-1)} ev/s`,

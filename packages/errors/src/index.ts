@@ -81,9 +81,6 @@ export function describeError(err: unknown): string {
 export function describeBody(body: unknown, contentType?: string | null): string {
   const text = typeof body === "string" ? body : body === undefined ? "" : JSON.stringify(body);
   const bytes = Buffer.byteLength(text, "utf8");
-  const sha = createHash("sha256")
-    .update(text, "utf8")
-    .digest("hex")
-    .slice(0, 16);
+  const sha = createHash("sha256").update(text, "utf8").digest("hex").slice(0, 16);
   return `${contentType || "no content type"}, ${bytes} bytes, sha256 ${sha}…`;
 }

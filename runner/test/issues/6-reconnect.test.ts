@@ -26,12 +26,15 @@ let service: IngestCopilotService;
 
 async function connect(token: string) {
   const err: string[] = [];
-  const code = await runCli(["connect", "copilot", "--tenant", "tenant-a", "--org", "acme", "--base-url", sim.url], {
-    env: { KAFKA_BROKERS: TEST_BROKERS.join(","), KAFKA_TOPIC_PREFIX: prefix, SECRETS_KEY: secretsKey },
-    stdin: Readable.from([token]),
-    out: () => undefined,
-    err: (l) => err.push(l),
-  });
+  const code = await runCli(
+    ["connect", "copilot", "--tenant", "tenant-a", "--org", "acme", "--base-url", sim.url],
+    {
+      env: { KAFKA_BROKERS: TEST_BROKERS.join(","), KAFKA_TOPIC_PREFIX: prefix, SECRETS_KEY: secretsKey },
+      stdin: Readable.from([token]),
+      out: () => undefined,
+      err: (l) => err.push(l),
+    },
+  );
   assert.equal(code, 0, err.join("\n"));
 }
 
@@ -72,7 +75,9 @@ it("a second connect of the same org replaces its poller: one poll per record, n
   const seatsPath = "/orgs/acme/copilot/billing/seats";
   const from = sim.requests.length;
   await connect(newToken);
-  await waitFor("the second connection's snapshot", async () => ((await snapshots()) >= 2 ? true : undefined));
+  await waitFor("the second connection's snapshot", async () =>
+    (await snapshots()) >= 2 ? true : undefined,
+  );
   // Give a second poller, if there were one, time to show itself.
   await new Promise((resolve) => setTimeout(resolve, 3000));
   // The pollers ask conditionally (the probe of `connect` does not): one poll, one request.

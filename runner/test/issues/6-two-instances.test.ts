@@ -37,7 +37,9 @@ function startInstance(name: string) {
     stdio: ["ignore", "pipe", "pipe"],
   });
   const child = { name, proc, output: [] as string[] };
-  proc.stdout.on("data", (chunk: Buffer) => child.output.push(...chunk.toString("utf8").split("\n").filter(Boolean)));
+  proc.stdout.on("data", (chunk: Buffer) =>
+    child.output.push(...chunk.toString("utf8").split("\n").filter(Boolean)),
+  );
   proc.stderr.on("data", (chunk: Buffer) => child.output.push(chunk.toString("utf8")));
   children.push(child);
   return child;
@@ -48,7 +50,9 @@ const polledBy = (child: { output: string[] }, from = 0) =>
   new Set(
     child.output
       .slice(from)
-      .filter((l) => l.includes('"event":"seat_snapshot_published"') || l.includes('"event":"seats_unchanged"'))
+      .filter(
+        (l) => l.includes('"event":"seat_snapshot_published"') || l.includes('"event":"seats_unchanged"'),
+      )
       .map((l) => (JSON.parse(l) as { org: string }).org),
   );
 
@@ -78,7 +82,11 @@ before(async () => {
       keepUsageContent: false,
       now: Date.now(),
     });
-    return { topic: topics.connections, key: `tenant-a/${record.connection_id}`, value: codecs.connection.encode(record) };
+    return {
+      topic: topics.connections,
+      key: `tenant-a/${record.connection_id}`,
+      value: codecs.connection.encode(record),
+    };
   });
   await producer.transaction((tx) => tx.send(records));
   await producer.disconnect();
@@ -98,7 +106,8 @@ it("two instances split 20 connections; when one is killed the other polls its c
   try {
     await waitFor(
       "every org polled once by one of the two",
-      () => Promise.resolve(new Set([...polledBy(a), ...polledBy(b)]).size === orgs.length ? true : undefined),
+      () =>
+        Promise.resolve(new Set([...polledBy(a), ...polledBy(b)]).size === orgs.length ? true : undefined),
       90_000,
       500,
     );
@@ -124,7 +133,9 @@ it("two instances split 20 connections; when one is killed the other polls its c
       60_000,
       500,
     );
-    t.diagnostic(`a's ${heldByA.size} connections polled by b ${Math.round((Date.now() - killedAt) / 1000)} s after the kill`);
+    t.diagnostic(
+      `a's ${heldByA.size} connections polled by b ${Math.round((Date.now() - killedAt) / 1000)} s after the kill`,
+    );
   } catch (err) {
     for (const child of children) console.error(`--- ${child.name}\n${child.output.join("\n")}`);
     throw err;

@@ -225,7 +225,8 @@ export function createConnectionPoller(spec: ConnectionSpec, deps: PollerDeps): 
   /** Polls of one stream run one after another; the result is the caller's. */
   function run<T>(stream: StreamName, poll: () => Promise<T>): Promise<T> {
     const result = (queues.get(stream) ?? Promise.resolve()).then(() => {
-      if (stopped) throw new AiauditError(ErrorCodes.KAFKA_FENCED, `${spec.connectionId} is no longer polled here`);
+      if (stopped)
+        throw new AiauditError(ErrorCodes.KAFKA_FENCED, `${spec.connectionId} is no longer polled here`);
       return poll();
     });
     queues.set(

@@ -86,7 +86,8 @@ export function createConnections(deps: ConnectionsDeps): Connections {
       cursorStore: deps.cursorStore,
       ready: deps.ready,
       telemetry: events,
-      onBroken: (broken, message) => void markBroken(connectionKey(broken.tenant, broken.connectionId), message),
+      onBroken: (broken, message) =>
+        void markBroken(connectionKey(broken.tenant, broken.connectionId), message),
     });
     held.set(key, { poller, partition, record });
     if (following) poller.start();
@@ -100,7 +101,9 @@ export function createConnections(deps: ConnectionsDeps): Connections {
     if (!record) return Promise.resolve();
     void serially(key, () => release(key));
     // Status writes share one producer, which holds one transaction at a time.
-    statusWrites = statusWrites.then(() => writeStatus(key, { ...record, status: "BROKEN", status_message: message }));
+    statusWrites = statusWrites.then(() =>
+      writeStatus(key, { ...record, status: "BROKEN", status_message: message }),
+    );
     return statusWrites;
   }
 
@@ -131,7 +134,11 @@ export function createConnections(deps: ConnectionsDeps): Connections {
         kind: record.kind,
         slug: record.slug,
         baseUrl: record.base_url,
-        token: openSecret(config.SECRETS_KEY, record.sealed_token, sealContext(record.tenant, record.connection_id)),
+        token: openSecret(
+          config.SECRETS_KEY,
+          record.sealed_token,
+          sealContext(record.tenant, record.connection_id),
+        ),
         keepUsageContent: record.keep_usage_content,
       };
     } catch (err) {
@@ -175,7 +182,10 @@ export function createConnections(deps: ConnectionsDeps): Connections {
         apply(record);
       } catch (err) {
         // One unreadable record must not stop every other connection from being followed.
-        log.error({ err, key: record.key, offset: record.offset }, "connection record cannot be read, skipped");
+        log.error(
+          { err, key: record.key, offset: record.offset },
+          "connection record cannot be read, skipped",
+        );
       }
     }
   }

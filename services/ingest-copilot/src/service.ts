@@ -138,7 +138,8 @@ export function createService(config: IngestCopilotConfig, deps: ServiceDeps): I
     },
     stop,
     connection: (id) =>
-      connections.get(id) ?? (config.TENANT_ID ? connections.get(connectionKey(config.TENANT_ID, id)) : undefined),
+      connections.get(id) ??
+      (config.TENANT_ID ? connections.get(connectionKey(config.TENANT_ID, id)) : undefined),
     pollSeats: () => staticPoller().pollSeats(),
     pollAuditEvents: () => staticPoller().pollAuditEvents(),
     pollAgentEvents: () => staticPoller().pollAgentEvents(),

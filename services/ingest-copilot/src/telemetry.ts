@@ -109,7 +109,10 @@ export function telemetry(log: Logger, registry: Registry = new Registry()) {
       );
     },
     connectionsAssigned(fields: { partitions: number[]; connections: number }) {
-      log.info({ event: "connections_assigned", ...fields }, "connection partitions assigned to this instance");
+      log.info(
+        { event: "connections_assigned", ...fields },
+        "connection partitions assigned to this instance",
+      );
     },
     connectionBroken(fields: { connection: string; message: string }) {
       log.error(

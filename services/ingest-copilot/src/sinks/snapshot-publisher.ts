@@ -92,5 +92,7 @@ export function snapshotRecords(topics: TopicNames, snap: SnapshotToPublish): Ou
 
 /** Confirms the previous snapshot (same id) at `takenAt`: the seat list did not change. */
 export function unchangedRecords(topics: TopicNames, snap: UnchangedSnapshot): OutgoingRecord[] {
-  return [marker(topics, snap, { kind: "UNCHANGED", row_count: snap.rowCount, total_seats: snap.totalSeats })];
+  return [
+    marker(topics, snap, { kind: "UNCHANGED", row_count: snap.rowCount, total_seats: snap.totalSeats }),
+  ];
 }

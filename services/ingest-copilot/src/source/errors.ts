@@ -39,10 +39,14 @@ export function toVendorError(what: string, err: unknown): AiauditError {
   }
   const cause = err instanceof Error ? (err.cause ?? err) : err;
   const reason = cause instanceof Error ? cause.message : String(cause);
-  return new AiauditError(ErrorCodes.UPSTREAM_UNREACHABLE, `${what}: GitHub could not be reached (${reason})`, {
-    retryable: true,
-    cause: err,
-  });
+  return new AiauditError(
+    ErrorCodes.UPSTREAM_UNREACHABLE,
+    `${what}: GitHub could not be reached (${reason})`,
+    {
+      retryable: true,
+      cause: err,
+    },
+  );
 }
 
 /**

@@ -34,7 +34,6 @@ export interface GithubClientSettings {
   onTokenExpiration?: (expiresAt: number) => void;
 }
 
-
 /** Waits as long as needed to keep at most `limit` calls in any `windowMs`. */
 export function slidingWindow(limit: number, windowMs: number, now = Date.now) {
   const calls: number[] = [];

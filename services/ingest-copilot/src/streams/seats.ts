@@ -83,7 +83,11 @@ export function createSeatStream(
         rejected.push({ payload: pseudonymizeDeep(raw, deps.pseudonymizer, "seat"), reason: result.reason });
       }
     }
-    const state: SeatCursor = { etags: listing.etags, rowCount: seats.length, totalSeats: listing.totalSeats };
+    const state: SeatCursor = {
+      etags: listing.etags,
+      rowCount: seats.length,
+      totalSeats: listing.totalSeats,
+    };
     const cursor: StreamCursor = {
       tenant,
       connection: connectionId,

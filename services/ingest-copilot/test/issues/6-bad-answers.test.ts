@@ -36,7 +36,9 @@ after(async () => {
 });
 
 const seatRecords = async () =>
-  (await kafka.readTopic(topics.copilotSeats)).map((r) => codecs.copilotSeatSnapshot.decode(r.value ?? Buffer.alloc(0)));
+  (await kafka.readTopic(topics.copilotSeats)).map((r) =>
+    codecs.copilotSeatSnapshot.decode(r.value ?? Buffer.alloc(0)),
+  );
 const errorLines = (from: number) =>
   lines.slice(from).filter((l) => l.includes('"level":50') && l.includes('"event":"poll_failed"'));
 
@@ -56,7 +58,10 @@ describe("issue 6: a bad seat answer never empties the seat list", () => {
     ["truncated JSON", faults.truncated(seatsPath)],
     ["an object without seats", faults.body(seatsPath, { total_seats: 8 })],
     ["seats that are not an array", faults.body(seatsPath, { total_seats: 8, seats: { login: "x" } })],
-    ["a total_seats that disagrees with the seats read", faults.rewrite(seatsPath, (b) => ({ ...(b as object), total_seats: 99 }), { times: 2 })],
+    [
+      "a total_seats that disagrees with the seats read",
+      faults.rewrite(seatsPath, (b) => ({ ...(b as object), total_seats: 99 }), { times: 2 }),
+    ],
   ] as const) {
     it(`fails the poll on ${name}: no snapshot, an error log with the reason, health counts it`, async () => {
       sim.setSeats("acme", seats("acme", 8, `v${name.length}`));
@@ -82,7 +87,10 @@ describe("issue 6: a bad seat answer never empties the seat list", () => {
     const ends = (await seatRecords()).filter((r) => r.kind === "END");
     assert.equal(ends.length, snapshots + 1);
     assert.equal(ends.at(-1)?.row_count, 8);
-    assert.equal(service.connection("github-org-acme")?.health().get("copilot.seats")?.consecutiveFailures, 0);
+    assert.equal(
+      service.connection("github-org-acme")?.health().get("copilot.seats")?.consecutiveFailures,
+      0,
+    );
   });
 });
 
@@ -92,14 +100,19 @@ describe("issue 6: bad audit answers and timestamps", () => {
     const records = await kafka.readTopic(topics.cursors);
     const key = cursorKey("tenant-a", "github-org-acme", "copilot.audit-events");
     const value = records.filter((r) => r.key === key).at(-1)?.value;
-    return value ? windowCursorSchema.parse(JSON.parse(codecs.cursor.decode(value).cursor ?? "null")) : undefined;
+    return value
+      ? windowCursorSchema.parse(JSON.parse(codecs.cursor.decode(value).cursor ?? "null"))
+      : undefined;
   };
 
   it("an audit page that is an object fails the poll; the cursor stays", async () => {
     sim.addAuditEvents("acme", auditEvents("acme", 5, { startMs: base, stepMs: 1000, idPrefix: "good" }));
     assert.equal((await service.pollAuditEvents()).published, 5);
     const before = await cursorOf();
-    sim.addAuditEvents("acme", auditEvents("acme", 5, { startMs: base + 10_000, stepMs: 1000, idPrefix: "later" }));
+    sim.addAuditEvents(
+      "acme",
+      auditEvents("acme", 5, { startMs: base + 10_000, stepMs: 1000, idPrefix: "later" }),
+    );
     sim.injectFault(faults.body(auditPath, { message: "not a list" }));
     await assert.rejects(service.pollAuditEvents(), /not the documented shape/);
     assert.deepEqual(await cursorOf(), before);

@@ -57,7 +57,10 @@ describe("issue 6: a source that repeats events", () => {
     assert.equal(first.published + second.published, 600);
     assert.ok(first.duplicates > 0, "repeats across pages were not counted");
     assert.ok(second.duplicates > 0, "repeats across polls were not counted");
-    assertOnce(await topicIds(prefix), [...events, ...more].map((e) => String(e._document_id)));
+    assertOnce(
+      await topicIds(prefix),
+      [...events, ...more].map((e) => String(e._document_id)),
+    );
   });
 });
 
@@ -96,7 +99,10 @@ describe("issue 6: a restart while another producer holds a transaction open on 
     await other.disconnect();
     await second.stop();
     assert.equal(result.published, 0, "the restart published a page again");
-    assertOnce(await topicIds(prefix), events.map((e) => String(e._document_id)));
+    assertOnce(
+      await topicIds(prefix),
+      events.map((e) => String(e._document_id)),
+    );
   });
 });
 
@@ -124,6 +130,9 @@ describe("issue 6: a burst", () => {
     const cursors = await kafka.readTopic(topicNames(prefix).cursors);
     const largest = Math.max(...cursors.map((r) => r.value?.length ?? 0));
     assert.ok(largest < 100_000, `a cursor-topic record of ${largest} bytes`);
-    assertOnce(await topicIds(prefix), events.map((e) => String(e._document_id)));
+    assertOnce(
+      await topicIds(prefix),
+      events.map((e) => String(e._document_id)),
+    );
   });
 });
