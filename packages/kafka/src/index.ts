@@ -393,22 +393,29 @@ export function createKafka(settings: KafkaSettings): KafkaClient {
           };
           const arm = () => {
             clearTimeout(idle);
-            idle = setTimeout(settle, options.idleMs ?? 3000);
+            idle = setTimeout(settle, options.idleMs ?? 10_000);
+          };
+          const reached = (partition: number, lastOffset: string) => {
+            const high = remaining.get(partition);
+            if (high !== undefined && BigInt(lastOffset) + 1n >= high) remaining.set(partition, 0n);
+            if (caughtUp()) settle();
+            else arm();
           };
           const caughtUp = () => [...remaining.values()].every((high) => high <= 0n);
           for (const [partition, high] of remaining) if (high === 0n) remaining.delete(partition);
           if (remaining.size === 0) return settle();
           // The idle clock starts once the group is joined: a slow join is not "nothing came".
           consumer.on(consumer.events.GROUP_JOIN, arm);
+          // Also emitted for a fetch of transaction markers alone, which eachBatch never sees: the
+          // end of a partition whose last record is a commit marker is reached there.
+          consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+            if (payload.batchSize === 0) reached(payload.partition, payload.lastOffset);
+          });
           consumer
             .run({
               eachBatch: async ({ batch }) => {
                 records.push(...incomingRecords(batch));
-                const high = remaining.get(batch.partition);
-                if (high !== undefined && BigInt(batch.lastOffset()) + 1n >= high)
-                  remaining.set(batch.partition, 0n);
-                if (caughtUp()) settle();
-                else arm();
+                reached(batch.partition, batch.lastOffset());
                 await Promise.resolve();
               },
             })
