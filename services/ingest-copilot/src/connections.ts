@@ -9,6 +9,7 @@
  * and waits for its polls in flight before the new one starts. A token GitHub rejects (401) marks
  * the connection BROKEN on the topic, with the message a person acts on.
  */
+import { randomUUID } from "node:crypto";
 import { codecs, type ConnectionRecord, type TopicNames } from "@aiaudit/contracts";
 import { openSecret, type Keyring } from "@aiaudit/crypto";
 import { describeError } from "@aiaudit/errors";
@@ -55,6 +56,7 @@ export const connectionKey = (tenant: string, connectionId: string) => `${tenant
 
 export function createConnections(deps: ConnectionsDeps): Connections {
   const { config, telemetry: events, log } = deps;
+  const instance = randomUUID();
   const held = new Map<string, Held>();
   /** Changes to one key run one after another: a replaced poller has stopped before the next starts. */
   const changes = new Map<string, Promise<void>>();
@@ -108,8 +110,9 @@ export function createConnections(deps: ConnectionsDeps): Connections {
   }
 
   async function writeStatus(key: string, record: ConnectionRecord): Promise<void> {
+    // This instance's own id: status writes need no fencing, and instances must not fence each other.
     statusProducer ??= deps.kafka.transactionalProducer(
-      `${config.KAFKA_TOPIC_PREFIX}.ingest-copilot.${record.tenant}.${record.connection_id}.status`,
+      `${config.KAFKA_TOPIC_PREFIX}.ingest-copilot.status.${instance}`,
     );
     try {
       const producer = await statusProducer;
