@@ -298,14 +298,16 @@ export function createKafka(settings: KafkaSettings): KafkaClient {
         const existing = new Set(await admin.listTopics());
         const missing = specs.filter((spec) => !existing.has(spec.name));
         if (missing.length === 0) return;
-        await admin.createTopics({
-          waitForLeaders: true,
-          topics: missing.map((spec) => ({
-            topic: spec.name,
-            numPartitions: spec.partitions,
-            configEntries: spec.compacted ? [{ name: "cleanup.policy", value: "compact" }] : [],
-          })),
-        });
+        await whileRetriable(() =>
+          admin.createTopics({
+            waitForLeaders: true,
+            topics: missing.map((spec) => ({
+              topic: spec.name,
+              numPartitions: spec.partitions,
+              configEntries: spec.compacted ? [{ name: "cleanup.policy", value: "compact" }] : [],
+            })),
+          }),
+        );
         // Leaders are elected, but a broker may not know the topic yet for a few ms.
         for (const spec of missing) await whileRetriable(() => admin.fetchTopicOffsets(spec.name));
         log.info({ topics: missing.map((s) => s.name) }, "topics created");
