@@ -101,6 +101,13 @@ const schema = z.object({
     .min(60)
     .default(3600)
     .describe("seconds between polls of an organization"),
+  POLL_RETRY_FIRST_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(3600)
+    .default(15)
+    .describe("seconds before a failed poll is tried again; doubled on each failure, at most 5 minutes"),
 });
 
 export type { PseudonymKeys };

@@ -85,12 +85,11 @@ export interface ConnectionPoller {
 
 const isCopilotAction = (action: string) => action === "copilot" || action.startsWith("copilot.");
 const WEEK_MS = 7 * 86_400_000;
-const RETRY_FIRST_MS = 15_000;
 const RETRY_MAX_MS = 5 * 60_000;
 
-/** Backoff before retry `n` (1-based): doubling from 15 s, at most 5 min, ±50 % jitter. */
-export function retryDelayMs(n: number, random = Math.random): number {
-  const base = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (n - 1));
+/** Backoff before retry `n` (1-based): doubling from `firstMs`, at most 5 min, ±50 % jitter. */
+export function retryDelayMs(n: number, firstMs: number, random = Math.random): number {
+  const base = Math.min(RETRY_MAX_MS, firstMs * 2 ** (n - 1));
   return Math.round(base * (0.5 + random()));
 }
 
@@ -276,7 +275,7 @@ export function createConnectionPoller(spec: ConnectionSpec, deps: PollerDeps): 
     }
     if (retryable && !retries.has(stream) && interval !== undefined) {
       const poll = streams.get(stream);
-      const delay = retryDelayMs(h?.consecutiveFailures ?? 1);
+      const delay = retryDelayMs(h?.consecutiveFailures ?? 1, config.POLL_RETRY_FIRST_SECONDS * 1000);
       events.retryScheduled({ connection: spec.connectionId, stream, inSeconds: Math.round(delay / 1000) });
       retries.set(
         stream,
