@@ -9,9 +9,10 @@ import { createKeyring } from "@aiaudit/crypto";
 import { githubConnectionId } from "@aiaudit/github-connect";
 import { createKafka, type KafkaClient } from "@aiaudit/kafka";
 import type { Logger } from "@aiaudit/logger";
+import type { Readiness } from "@aiaudit/runtime";
 import type { Registry } from "prom-client";
 import type { IngestCopilotConfig } from "./config.ts";
-import type { ConnectionPoller, StreamHealth } from "./connection-poller.ts";
+import type { ConnectionPoller } from "./connection-poller.ts";
 import { connectionKey, createConnections } from "./connections.ts";
 import { createCursorStore } from "./source/cursors.ts";
 import type { AuditPollResult } from "./streams/audit-events.ts";
@@ -26,11 +27,6 @@ export interface ServiceDeps {
   kafka?: KafkaClient;
   /** Where the service's metrics go (`/metrics`); a private registry otherwise. */
   registry?: Registry;
-}
-
-export interface Readiness {
-  ready: boolean;
-  checks: Record<string, { ok: boolean; detail?: string }>;
 }
 
 export interface IngestCopilotService {
@@ -126,7 +122,7 @@ export function createService(config: IngestCopilotConfig, deps: ServiceDeps): I
         checks.kafka = { ok: false, detail: err instanceof Error ? err.message : String(err) };
       }
       for (const poller of connections.all()) {
-        for (const [stream, h] of poller.health() as ReadonlyMap<string, StreamHealth>) {
+        for (const [stream, h] of poller.health()) {
           if (h.consecutiveFailures < STUCK_AFTER_FAILURES) continue;
           checks[`${poller.spec.tenant}/${poller.spec.connectionId}/${stream}`] = {
             ok: false,
