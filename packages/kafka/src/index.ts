@@ -79,16 +79,8 @@ export interface TransactionalProducer {
   disconnect(): Promise<void>;
 }
 
-export interface ConsumerSettings {
-  groupId: string;
-  topics: string[];
-  /** Where a new group starts. @default true (the whole topic) */
-  fromBeginning?: boolean;
-  /**
-   * Called per batch; offsets are committed only after it resolves. A throw re-delivers the batch.
-   * While it runs the member keeps heartbeating, so a slow batch is not mistaken for a dead member.
-   */
-  handleBatch(batch: IncomingBatch): Promise<void>;
+/** How a consumer group tells a dead member from a live one; `runConsumer` and `followTopic` alike. */
+export interface GroupTimings {
   /**
    * A member that stops heartbeating (kill -9, a frozen host, a cut network) is evicted after this
    * long, ms, and its partitions move to the other members. The trade-off: lower moves partitions
@@ -110,8 +102,20 @@ export interface ConsumerSettings {
   rebalanceTimeoutMs?: number;
 }
 
+export interface ConsumerSettings extends GroupTimings {
+  groupId: string;
+  topics: string[];
+  /** Where a new group starts. @default true (the whole topic) */
+  fromBeginning?: boolean;
+  /**
+   * Called per batch; offsets are committed only after it resolves. A throw re-delivers the batch.
+   * While it runs the member keeps heartbeating, so a slow batch is not mistaken for a dead member.
+   */
+  handleBatch(batch: IncomingBatch): Promise<void>;
+}
+
 /** A topic followed by a consumer group that never commits: see `KafkaClient.followTopic`. */
-export interface FollowSettings {
+export interface FollowSettings extends GroupTimings {
   groupId: string;
   topic: string;
   /**
@@ -120,8 +124,6 @@ export interface FollowSettings {
    */
   onAssignment?(partitions: number[]): void;
   handleBatch(batch: IncomingBatch): Promise<void> | void;
-  /** A member that stops heartbeating loses its partitions after this long, ms. @default 10000 */
-  sessionTimeoutMs?: number;
 }
 
 export interface RunningConsumer {
@@ -244,6 +246,25 @@ function incomingRecords(batch: Batch): IncomingRecord[] {
   }));
 }
 
+/** A kafkajs batch as the sinks see it. */
+function incomingBatch(batch: Batch): IncomingBatch {
+  const lastOffset = batch.lastOffset();
+  return {
+    topic: batch.topic,
+    partition: batch.partition,
+    firstOffset: batch.firstOffset() ?? lastOffset,
+    lastOffset,
+    records: incomingRecords(batch),
+  };
+}
+
+/** A member's assignment from a GROUP_JOIN event, partitions in order. */
+function sortedAssignment(memberAssignment: Record<string, number[] | undefined>): Record<string, number[]> {
+  return Object.fromEntries(
+    Object.entries(memberAssignment).map(([topic, ps]) => [topic, [...(ps ?? [])].sort((a, b) => a - b)]),
+  );
+}
+
 function toHeaders(headers: IHeaders | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers ?? {})) {
@@ -272,6 +293,22 @@ export function createKafka(settings: KafkaSettings): KafkaClient {
         else log.info({ kafkajs: fields }, message);
       },
   });
+
+  /** A consumer-group member with the group timings (docs on `GroupTimings`). */
+  function groupMember(groupId: string, timings: GroupTimings, retries: number): Consumer {
+    return kafka.consumer({
+      groupId,
+      readUncommitted: false,
+      sessionTimeout: timings.sessionTimeoutMs ?? 10_000,
+      heartbeatInterval: timings.heartbeatIntervalMs ?? 1000,
+      rebalanceTimeout: timings.rebalanceTimeoutMs ?? 30_000,
+      // kafkajs heartbeats between fetches: an idle member long-polls for at most this long, so
+      // it heartbeats (and hears of a rebalance) about once a second rather than every 5 s.
+      maxWaitTimeInMs: 500,
+      // A failure is retried from the last committed offset (or the beginning) after a pause.
+      retry: { retries, restartOnFailure: () => Promise.resolve(true) },
+    });
+  }
 
   async function withAdmin<T>(work: (admin: Admin) => Promise<T>): Promise<T> {
     const admin = kafka.admin();
@@ -431,20 +468,9 @@ export function createKafka(settings: KafkaSettings): KafkaClient {
     },
 
     async followTopic(follow) {
-      const sessionTimeout = follow.sessionTimeoutMs ?? 10_000;
-      const consumer: Consumer = kafka.consumer({
-        groupId: follow.groupId,
-        readUncommitted: false,
-        sessionTimeout,
-        rebalanceTimeout: sessionTimeout * 3,
-        heartbeatInterval: Math.max(500, Math.floor(sessionTimeout / 10)),
-        // Heartbeats go out between fetches: keep a fetch on an idle topic short.
-        maxWaitTimeInMs: 500,
-        retry: { retries: 10, restartOnFailure: () => Promise.resolve(true) },
-      });
+      const consumer = groupMember(follow.groupId, follow, 10);
       consumer.on(consumer.events.GROUP_JOIN, (event) => {
-        const assignment = event.payload.memberAssignment as Record<string, number[] | undefined>;
-        follow.onAssignment?.([...(assignment[follow.topic] ?? [])].sort((a, b) => a - b));
+        follow.onAssignment?.(sortedAssignment(event.payload.memberAssignment)[follow.topic] ?? []);
       });
       try {
         await consumer.connect();
@@ -455,15 +481,7 @@ export function createKafka(settings: KafkaSettings): KafkaClient {
       await consumer.run({
         autoCommit: false,
         eachBatch: async ({ batch }) => {
-          const records = incomingRecords(batch);
-          const lastOffset = batch.lastOffset();
-          await follow.handleBatch({
-            topic: batch.topic,
-            partition: batch.partition,
-            firstOffset: batch.firstOffset() ?? lastOffset,
-            lastOffset,
-            records,
-          });
+          await follow.handleBatch(incomingBatch(batch));
         },
       });
       return {
@@ -477,28 +495,13 @@ export function createKafka(settings: KafkaSettings): KafkaClient {
     async runConsumer(consumerSettings) {
       const { groupId, topics } = consumerSettings;
       const heartbeatInterval = consumerSettings.heartbeatIntervalMs ?? 1000;
-      const consumer: Consumer = kafka.consumer({
-        groupId,
-        readUncommitted: false,
-        sessionTimeout: consumerSettings.sessionTimeoutMs ?? 10_000,
-        heartbeatInterval,
-        rebalanceTimeout: consumerSettings.rebalanceTimeoutMs ?? 30_000,
-        // kafkajs heartbeats between fetches: an idle member long-polls for at most this long, so
-        // it heartbeats (and hears of a rebalance) about once a second rather than every 5 s.
-        maxWaitTimeInMs: 500,
-        // A sink failure is retried from the last committed offset after a pause, never skipped.
-        retry: { retries: 5, restartOnFailure: () => Promise.resolve(true) },
-      });
+      // A sink failure is retried from the last committed offset after a pause, never skipped.
+      const consumer = groupMember(groupId, consumerSettings, 5);
       let running = false;
       let assignment: Record<string, number[]> = {};
       consumer.on(consumer.events.GROUP_JOIN, (event) => {
         running = true;
-        assignment = Object.fromEntries(
-          Object.entries(event.payload.memberAssignment).map(([topic, ps]) => [
-            topic,
-            [...ps].sort((a, b) => a - b),
-          ]),
-        );
+        assignment = sortedAssignment(event.payload.memberAssignment);
       });
       consumer.on(consumer.events.STOP, () => {
         running = false;
@@ -530,8 +533,8 @@ export function createKafka(settings: KafkaSettings): KafkaClient {
           const { batch } = payload;
           // Stopping, or the partition was taken away: leave the batch uncommitted for its next owner.
           if (!payload.isRunning() || payload.isStale()) return;
-          const records = incomingRecords(batch);
-          const lastOffset = batch.lastOffset();
+          const incoming = incomingBatch(batch);
+          const { lastOffset } = incoming;
           // Heartbeat while the sink works, as Java's background heartbeat thread does: only a dead
           // member should miss the session timeout, not one in a slow insert.
           const keepAlive = setInterval(() => {
@@ -539,13 +542,7 @@ export function createKafka(settings: KafkaSettings): KafkaClient {
           }, heartbeatInterval);
           try {
             // kafkajs calls eachBatch only for batches with records (see END_BATCH_PROCESS above).
-            await consumerSettings.handleBatch({
-              topic: batch.topic,
-              partition: batch.partition,
-              firstOffset: batch.firstOffset() ?? lastOffset,
-              lastOffset,
-              records,
-            });
+            await consumerSettings.handleBatch(incoming);
           } finally {
             clearInterval(keepAlive);
           }
