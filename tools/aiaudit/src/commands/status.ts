@@ -5,7 +5,13 @@
  * `highWaterMs`, when it has one, the newest record published) and the rows in ClickHouse. It
  * changes nothing, not even the topics: a mistyped KAFKA_TOPIC_PREFIX shows as "no topic".
  */
-import { codecs, topicNames, type ConnectionRecord, type StreamCursor } from "@aiaudit/contracts";
+import {
+  codecs,
+  parseSeenBucketKey,
+  topicNames,
+  type ConnectionRecord,
+  type StreamCursor,
+} from "@aiaudit/contracts";
 import { describeError } from "@aiaudit/errors";
 import type { IncomingRecord, KafkaClient } from "@aiaudit/kafka";
 import { clickhouseFromEnv } from "../clickhouse.ts";
@@ -145,7 +151,8 @@ export function summarize(
     if (connection) byKey.set(key, fromRecord(connection));
   }
   for (const [key, record] of cursorRecords) {
-    if (!wanted(key)) continue;
+    // The cursors topic also holds the time-ordered streams' seen-id buckets: not cursors.
+    if (!wanted(key) || parseSeenBucketKey(key)) continue;
     const cursor = decode(record, (value) => codecs.cursor.decode(value), problems);
     if (!cursor) continue;
     const connectionKey = `${cursor.tenant}/${cursor.connection}`;

@@ -93,6 +93,12 @@ before(async () => {
       ),
       cursor("tenant-a", "github-org-static", "copilot.seats", 30_000, "not json"),
       cursor("tenant-b", "github-org-other", "copilot.seats", 10_000, null),
+      // A stream's dedup bucket shares the topic; it is no cursor and no problem.
+      {
+        topic: topics.cursors,
+        key: "tenant-a/github-org-acme/copilot.audit-events/seen/60000",
+        value: Buffer.from("AAAAAAAAAAAAAAAA", "utf8"),
+      },
     ]),
   );
   await producer.disconnect();
@@ -130,6 +136,7 @@ interface JsonStatus {
     streams: { stream: string; last_poll_at: string; cursor_at: string | null; lag_seconds: number | null }[];
   }[];
   tables: { table: string; rows: number | null }[];
+  problems: string[];
 }
 
 describe("aiaudit status", () => {
@@ -137,6 +144,7 @@ describe("aiaudit status", () => {
     const r = await status("--tenant", "tenant-a", "--json");
     assert.equal(r.code, 0, r.err);
     const s = JSON.parse(r.out) as JsonStatus;
+    assert.deepEqual(s.problems, []);
     assert.deepEqual(
       s.connections.map((c) => [c.connection_id, c.state]),
       [
