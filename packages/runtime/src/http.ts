@@ -20,6 +20,16 @@ export interface Readiness {
   checks: Record<string, ReadinessCheck>;
 }
 
+/** One readiness check: ok when `probe` resolves, else not ok with what it threw. */
+export async function readinessCheck(probe: () => Promise<unknown>): Promise<ReadinessCheck> {
+  try {
+    await probe();
+    return { ok: true };
+  } catch (err) {
+    return { ok: false, detail: describeError(err) };
+  }
+}
+
 export interface HttpSettings {
   /** 0 picks a free port (tests); runMain never passes 0, which there turns the server off. */
   port: number;

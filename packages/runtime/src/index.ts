@@ -21,6 +21,7 @@ import { createLogger, type Logger } from "@aiaudit/logger";
 import { serveHttp, type HttpServer, type Readiness } from "./http.ts";
 
 export {
+  readinessCheck,
   serveHttp,
   type HttpServer,
   type HttpSettings,

@@ -9,7 +9,7 @@ import { createKeyring } from "@aiaudit/crypto";
 import { githubConnectionId } from "@aiaudit/github-connect";
 import { createKafka, type KafkaClient } from "@aiaudit/kafka";
 import type { Logger } from "@aiaudit/logger";
-import type { Readiness } from "@aiaudit/runtime";
+import { readinessCheck, type Readiness } from "@aiaudit/runtime";
 import type { Registry } from "prom-client";
 import type { IngestCopilotConfig } from "./config.ts";
 import type { ConnectionPoller } from "./connection-poller.ts";
@@ -114,13 +114,7 @@ export function createService(config: IngestCopilotConfig, deps: ServiceDeps): I
       }
     },
     async ready() {
-      const checks: Readiness["checks"] = {};
-      try {
-        await kafka.ping();
-        checks.kafka = { ok: true };
-      } catch (err) {
-        checks.kafka = { ok: false, detail: err instanceof Error ? err.message : String(err) };
-      }
+      const checks: Readiness["checks"] = { kafka: await readinessCheck(() => kafka.ping()) };
       for (const poller of connections.all()) {
         for (const [stream, h] of poller.health()) {
           if (h.consecutiveFailures < STUCK_AFTER_FAILURES) continue;

@@ -7,7 +7,6 @@ import { randomUUID } from "node:crypto";
 import { Registry } from "prom-client";
 import { createClickHouse, migrate, type ClickHouse } from "@aiaudit/clickhouse";
 import { topicNames, topicSpecs, type DeadLetter } from "@aiaudit/contracts";
-import { describeError } from "@aiaudit/errors";
 import {
   createKafka,
   type GroupConsumer,
@@ -16,7 +15,7 @@ import {
   type TransactionalProducer,
 } from "@aiaudit/kafka";
 import type { Logger } from "@aiaudit/logger";
-import type { Readiness, ReadinessCheck } from "@aiaudit/runtime";
+import { readinessCheck, type Readiness, type ReadinessCheck } from "@aiaudit/runtime";
 import type { SnapshotterConfig } from "./config.ts";
 import { createAuditEventSink } from "./sinks/clickhouse-audit-events.ts";
 import { createMetricsSink } from "./sinks/clickhouse-metrics.ts";
@@ -131,15 +130,6 @@ export function createService(config: SnapshotterConfig, deps: ServiceDeps): Sna
     return started;
   }
 
-  async function check(probe: () => Promise<unknown>): Promise<ReadinessCheck> {
-    try {
-      await probe();
-      return { ok: true };
-    } catch (err) {
-      return { ok: false, detail: describeError(err) };
-    }
-  }
-
   return {
     async start() {
       await start();
@@ -158,8 +148,8 @@ export function createService(config: SnapshotterConfig, deps: ServiceDeps): Sna
     async ready() {
       const db = ch;
       const [kafkaCheck, clickhouseCheck] = await Promise.all([
-        check(() => kafka.ping()),
-        db ? check(() => db.rows("SELECT 1")) : { ok: false, detail: "not started" },
+        readinessCheck(() => kafka.ping()),
+        db ? readinessCheck(() => db.rows("SELECT 1")) : { ok: false, detail: "not started" },
       ]);
       const consumerCheck: ReadinessCheck = consumer?.isRunning()
         ? { ok: true }
