@@ -38,8 +38,54 @@ export function createCursorStore(kafka: KafkaClient, topic: string, groupPrefix
   let consumer: RunningConsumer | undefined;
   let producer: Promise<TransactionalProducer> | undefined;
   let barriers = 0;
-  /** One producer holds one transaction at a time: barrier writes go one after another. */
-  let writes: Promise<unknown> = Promise.resolve();
+  /** The previous barrier: one producer holds one transaction at a time. */
+  let previous: Promise<unknown> = Promise.resolve();
+  /** A barrier queued but not yet written: a caller that comes now is covered by it too. */
+  let queued: Promise<CursorRecords> | undefined;
+
+  /** Writes a barrier and resolves once the follower has read it. */
+  async function barrier(): Promise<CursorRecords> {
+    // The barrier is a tombstone: compaction removes it; nothing reads it but this instance.
+    const key = `${BARRIER_PREFIX}${instance}/${++barriers}`;
+    const seen = new Promise<void>((resolve) => waiting.set(key, resolve));
+    producer ??= kafka.transactionalProducer(`${groupPrefix}.cursors.${instance}`);
+    try {
+      // A barrier is idempotent (a unique key): a failed write is tried again at once, e.g.
+      // while a topic created a moment ago is not yet known to every broker.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await (await producer).transaction((tx) => tx.send([{ topic, key, value: null }]));
+          break;
+        } catch (err) {
+          if (attempt >= 3 || !isAiauditError(err, "KAFKA_TRANSACTION_FAILED")) throw err;
+          await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+        }
+      }
+    } catch (err) {
+      waiting.delete(key);
+      producer = undefined;
+      throw err;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        waiting.delete(key);
+        reject(
+          new AiauditError(
+            ErrorCodes.KAFKA_UNAVAILABLE,
+            `the cursors topic was not read up to a barrier within ${BARRIER_TIMEOUT_MS / 1000} s`,
+            { retryable: true },
+          ),
+        );
+      }, BARRIER_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([seen, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+    return new Map(records);
+  }
 
   return {
     async start() {
@@ -59,51 +105,19 @@ export function createCursorStore(kafka: KafkaClient, topic: string, groupPrefix
         },
       });
     },
-    async fresh() {
-      // The barrier is a tombstone: compaction removes it; nothing reads it but this instance.
-      const key = `${BARRIER_PREFIX}${instance}/${++barriers}`;
-      const seen = new Promise<void>((resolve) => waiting.set(key, resolve));
-      producer ??= kafka.transactionalProducer(`${groupPrefix}.cursors.${instance}`);
-      const write = writes.then(async () => {
-        // A barrier is idempotent (a unique key): a failed write is tried again at once, e.g.
-        // while a topic created a moment ago is not yet known to every broker.
-        for (let attempt = 1; ; attempt++) {
-          try {
-            await (await producer)?.transaction((tx) => tx.send([{ topic, key, value: null }]));
-            return;
-          } catch (err) {
-            if (attempt >= 3 || !isAiauditError(err, "KAFKA_TRANSACTION_FAILED")) throw err;
-            await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
-          }
-        }
-      });
-      writes = write.catch(() => undefined);
-      try {
-        await write;
-      } catch (err) {
-        waiting.delete(key);
-        producer = undefined;
-        throw err;
-      }
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          waiting.delete(key);
-          reject(
-            new AiauditError(
-              ErrorCodes.KAFKA_UNAVAILABLE,
-              `the cursors topic was not read up to a barrier within ${BARRIER_TIMEOUT_MS / 1000} s`,
-              { retryable: true },
-            ),
-          );
-        }, BARRIER_TIMEOUT_MS);
-      });
-      try {
-        await Promise.race([seen, late]);
-      } finally {
-        clearTimeout(timer);
-      }
-      return new Map(records);
+    fresh() {
+      // The streams of a connection start together: one barrier, written after all of them
+      // asked (each after fencing its predecessor), serves them all.
+      if (queued) return queued;
+      const next = previous
+        .catch(() => undefined)
+        .then(() => {
+          queued = undefined;
+          return barrier();
+        });
+      queued = next;
+      previous = next;
+      return next;
     },
     async stop() {
       await consumer?.stop();
