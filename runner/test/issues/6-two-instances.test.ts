@@ -4,12 +4,20 @@
  * minute. Each process's output is kept and printed when the test fails.
  */
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { after, before, it } from "node:test";
 import { codecs, topicNames, topicSpecs } from "@aiaudit/contracts";
 import { githubConnection } from "@aiaudit/github-connect";
 import { seats, startGithubSimulator, type GithubSimulator } from "@aiaudit/sim-github";
-import { captureLogger, testKafka, TEST_BROKERS, uniquePrefix, waitFor } from "@aiaudit/testing";
+import {
+  captureLogger,
+  startServiceProcess,
+  testKafka,
+  TEST_BROKERS,
+  uniquePrefix,
+  waitFor,
+  withProcessOutput,
+  type ServiceProcess,
+} from "@aiaudit/testing";
 
 const token = "ghp_twoinstances00000000000000000000";
 const secretsKey = Buffer.alloc(32, 0x66);
@@ -19,10 +27,10 @@ const orgs = Array.from({ length: 20 }, (_, i) => `org${String(i).padStart(2, "0
 const { logger } = captureLogger();
 const kafka = testKafka(logger);
 let sim: GithubSimulator;
-const children: { name: string; proc: ChildProcess; output: string[] }[] = [];
+const children: ServiceProcess[] = [];
 
-function startInstance(name: string) {
-  const proc = spawn(process.execPath, ["services/ingest-copilot/src/main.ts"], {
+function startInstance(name: string): ServiceProcess {
+  const child = startServiceProcess(name, "services/ingest-copilot/src/main.ts", {
     env: {
       ...process.env,
       KAFKA_BROKERS: TEST_BROKERS.join(","),
@@ -34,21 +42,19 @@ function startInstance(name: string) {
       HTTP_PORT: "0",
       LOG_LEVEL: "info",
     },
-    stdio: ["ignore", "pipe", "pipe"],
+    keepLines: 1_000_000,
   });
-  const child = { name, proc, output: [] as string[] };
-  proc.stdout.on("data", (chunk: Buffer) =>
-    child.output.push(...chunk.toString("utf8").split("\n").filter(Boolean)),
-  );
-  proc.stderr.on("data", (chunk: Buffer) => child.output.push(chunk.toString("utf8")));
   children.push(child);
   return child;
 }
 
+/** A process's log lines so far. */
+const linesOf = (child: ServiceProcess) => child.output().split("\n");
+
 /** Orgs whose seats a process published (from its log lines), from line `from` on. */
-const polledBy = (child: { output: string[] }, from = 0) =>
+const polledBy = (child: ServiceProcess, from = 0) =>
   new Set(
-    child.output
+    linesOf(child)
       .slice(from)
       .filter(
         (l) => l.includes('"event":"seat_snapshot_published"') || l.includes('"event":"seats_unchanged"'),
@@ -57,8 +63,8 @@ const polledBy = (child: { output: string[] }, from = 0) =>
   );
 
 /** The partitions of the connections topic a process holds now (its last assignment). */
-function assigned(child: { output: string[] }): number[] {
-  const line = child.output.findLast((l) => l.includes('"event":"connections_assigned"'));
+function assigned(child: ServiceProcess): number[] {
+  const line = linesOf(child).findLast((l) => l.includes('"event":"connections_assigned"'));
   return line ? (JSON.parse(line) as { partitions: number[] }).partitions : [];
 }
 
@@ -92,18 +98,16 @@ before(async () => {
   await producer.disconnect();
 });
 
-after(async (t) => {
-  for (const child of children) child.proc.kill("SIGKILL");
+after(async () => {
+  await Promise.all(children.map((child) => child.stop("SIGKILL")));
   await sim.close();
-  // A failed test shows what each process said.
-  if ((t as unknown as { passed?: boolean }).passed === false)
-    for (const child of children) console.error(`--- ${child.name}\n${child.output.join("\n")}`);
 });
 
 it("two instances split 20 connections; when one is killed the other polls its connections within a minute", async (t) => {
   const a = startInstance("a");
   const b = startInstance("b");
-  try {
+  // A failed test shows what each process said.
+  await withProcessOutput(children, async () => {
     await waitFor(
       "every org polled once by one of the two",
       () =>
@@ -124,9 +128,9 @@ it("two instances split 20 connections; when one is killed the other polls its c
     assert.equal(heldByA.size + heldByB.size, orgs.length);
     for (const org of heldByA) assert.ok(!heldByB.has(org), `${org} held by both`);
 
-    const from = b.output.length;
+    const from = linesOf(b).length;
     const killedAt = Date.now();
-    a.proc.kill("SIGKILL");
+    await a.stop("SIGKILL");
     await waitFor(
       "b to poll every connection a held",
       () => Promise.resolve([...heldByA].every((org) => polledBy(b, from).has(org)) ? true : undefined),
@@ -136,8 +140,5 @@ it("two instances split 20 connections; when one is killed the other polls its c
     t.diagnostic(
       `a's ${heldByA.size} connections polled by b ${Math.round((Date.now() - killedAt) / 1000)} s after the kill`,
     );
-  } catch (err) {
-    for (const child of children) console.error(`--- ${child.name}\n${child.output.join("\n")}`);
-    throw err;
-  }
+  });
 });
