@@ -147,11 +147,17 @@ async function runUntilSignal(
   let starting: Promise<void> = Promise.resolve();
   let stopping: Promise<void> | undefined;
   let http: HttpServer | undefined;
+  // Runs until a signal, whatever the service holds open: without the HTTP server, a service with
+  // nothing pending (between polls, say) would let the process end on its own.
+  const alive = setInterval(() => undefined, 2 ** 30);
   const stop = () =>
     (stopping ??= starting
       .catch(() => undefined)
       .then(() => service.stop())
-      .finally(() => http?.close()));
+      .finally(() => {
+        clearInterval(alive);
+        return http?.close();
+      }));
   onSignals(ctx, stop, 0);
 
   const readiness = (): Promise<Readiness> => {
@@ -176,6 +182,7 @@ async function runUntilSignal(
     starting = service.start();
     await starting;
   } catch (err) {
+    clearInterval(alive);
     await http?.close();
     return failStart(ctx, err);
   }
