@@ -73,6 +73,7 @@ export interface ConnectionRecord {
   token_expires_at: number | null;
   scopes: string[];
   keep_usage_content: boolean;
+  display_name: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -111,7 +112,95 @@ export interface CopilotMetricsRow {
   ingested_at: number;
 }
 
+export type OpenaiEntity = "USERS" | "PROJECTS" | "SERVICE_ACCOUNTS" | "PROJECT_API_KEYS" | "ADMIN_API_KEYS";
+
+export interface OpenaiUser {
+  user_id: string;
+  email_pseudonym: string | null;
+  email_domain: string | null;
+  email_display: string | null;
+  role: string | null;
+  added_at: number;
+  is_service_account: boolean;
+  is_scim_managed: boolean | null;
+  api_key_last_used_at: number | null;
+}
+
+export interface OpenaiProject {
+  project_id: string;
+  name: string | null;
+  status: string;
+  created_at: number;
+  archived_at: number | null;
+  residency: string | null;
+}
+
+export interface OpenaiServiceAccount {
+  service_account_id: string;
+  project_id: string;
+  name: string | null;
+  role: string | null;
+  created_at: number;
+}
+
+export interface OpenaiApiKey {
+  key_id: string;
+  key_type: "PROJECT" | "ADMIN";
+  project_id: string | null;
+  name: string | null;
+  redacted_value: string;
+  owner_type: string | null;
+  owner_id: string | null;
+  owner_pseudonym: string | null;
+  owner_role: string | null;
+  owner_project_access: string | null;
+  created_at: number;
+  last_used_at: number | null;
+  expires_at: number | null;
+}
+
+/** One entity of an OpenAI snapshot: exactly one of these fields is set on a ROW. */
+export interface OpenaiSnapshotRow {
+  user: OpenaiUser | null;
+  project: OpenaiProject | null;
+  service_account: OpenaiServiceAccount | null;
+  api_key: OpenaiApiKey | null;
+}
+
+export interface OpenaiSnapshotRecord extends OpenaiSnapshotRow {
+  kind: "BEGIN" | "ROW" | "END";
+  entity: OpenaiEntity;
+  tenant: string;
+  org: string;
+  snapshot_id: string;
+  taken_at: number;
+  row_count: number | null;
+  pseudonym_key_id: string;
+}
+
+export interface OpenaiAuditEvent {
+  event_id: string;
+  tenant: string;
+  org: string;
+  type: string;
+  effective_at: number;
+  project_id: string | null;
+  project_name: string | null;
+  actor_type: string | null;
+  actor_pseudonym: string | null;
+  actor_user_id: string | null;
+  actor_api_key_id: string | null;
+  actor_service_account_id: string | null;
+  actor_ip_pseudonym: string | null;
+  resource_id: string | null;
+  raw_json: string;
+  pseudonym_key_id: string;
+  ingested_at: number;
+}
+
 export const codecs = {
+  openaiSnapshot: createCodec<OpenaiSnapshotRecord>(loadSchema("openai-snapshot.avsc")),
+  openaiAuditEvent: createCodec<OpenaiAuditEvent>(loadSchema("openai-audit-event.avsc")),
   copilotMetricsRow: createCodec<CopilotMetricsRow>(loadSchema("copilot-metrics-row.avsc")),
   copilotUsageRecord: createCodec<CopilotUsageRecord>(loadSchema("copilot-usage-record.avsc")),
   connection: createCodec<ConnectionRecord>(loadSchema("connection.avsc")),

@@ -7,5 +7,5 @@ export {
   type Keyring,
   type PseudonymKeys,
 } from "./keyring.ts";
-export { sealSecret, openSecret, keyId, type SealedSecret } from "./sealed-secret.ts";
+export { sealSecret, sealContext, openSecret, keyId, type SealedSecret } from "./sealed-secret.ts";
 export { uuidv7 } from "./ids.ts";

@@ -26,7 +26,81 @@ import type { Pseudonymizer } from "./pseudonym.ts";
  * What a payload is. A dead letter is pseudonymized as the kind it was meant to be; `unknown`
  * keeps nothing in clear but booleans, nulls and the structure.
  */
-export type PayloadKind = "audit-event" | "seat" | "usage-record" | "metrics-row" | "unknown";
+export type PayloadKind =
+  | "audit-event"
+  | "seat"
+  | "usage-record"
+  | "metrics-row"
+  | "openai-audit-log"
+  | "openai-user"
+  | "openai-project"
+  | "openai-service-account"
+  | "openai-api-key"
+  | "unknown";
+
+/**
+ * The OpenAI audit-log event types with a payload schema (simulators/openai/reference §2.6): the
+ * payload sits under a key named after the type. Their fields are ids, names of objects, roles
+ * and scopes; an email or IP address in them (`invite.sent` data.email, a login error message)
+ * is still replaced, as in every kept field. Types without a schema (`tenant.*`, …) keep nothing.
+ */
+const OPENAI_AUDIT_PAYLOAD_TYPES = [
+  "api_key.created",
+  "api_key.updated",
+  "api_key.deleted",
+  "checkpoint.permission.created",
+  "checkpoint.permission.deleted",
+  "external_key.registered",
+  "external_key.removed",
+  "group.created",
+  "group.updated",
+  "group.deleted",
+  "scim.enabled",
+  "scim.disabled",
+  "invite.sent",
+  "invite.accepted",
+  "invite.deleted",
+  "ip_allowlist.created",
+  "ip_allowlist.updated",
+  "ip_allowlist.deleted",
+  "ip_allowlist.config.activated",
+  "ip_allowlist.config.deactivated",
+  "login.succeeded",
+  "login.failed",
+  "logout.succeeded",
+  "logout.failed",
+  "organization.updated",
+  "project.created",
+  "project.updated",
+  "project.archived",
+  "project.deleted",
+  "rate_limit.updated",
+  "rate_limit.deleted",
+  "role.created",
+  "role.updated",
+  "role.deleted",
+  "role.assignment.created",
+  "role.assignment.deleted",
+  "role.bound_to_resource",
+  "role.unbound_from_resource",
+  "service_account.created",
+  "service_account.updated",
+  "service_account.deleted",
+  "workload_identity_provider.created",
+  "workload_identity_provider.updated",
+  "workload_identity_provider.deleted",
+  "workload_identity_provider_mapping.created",
+  "workload_identity_provider_mapping.updated",
+  "workload_identity_provider_mapping.deleted",
+  "user.added",
+  "user.updated",
+  "user.deleted",
+  "certificate.created",
+  "certificate.updated",
+  "certificate.deleted",
+  "certificates.activated",
+  "certificates.deactivated",
+];
 
 /**
  * Fields kept in clear, per kind. A path names a field by its keys from the top, joined with `.`;
@@ -128,6 +202,69 @@ export const CLEAR_FIELDS: Readonly<Record<PayloadKind, readonly string[]>> = {
     "totals_by_model_feature.*",
     "day_totals.*",
     "pull_requests.*",
+  ],
+  /** `AuditLog` (simulators/openai/reference §2.6): the event, its project, the actor's ids, the payloads. */
+  "openai-audit-log": [
+    "id",
+    "type",
+    "effective_at",
+    "object",
+    "project.id",
+    "project.name",
+    "actor.type",
+    "actor.session.user.id",
+    "actor.api_key.id",
+    "actor.api_key.type",
+    "actor.api_key.user.id",
+    "actor.api_key.service_account.id",
+    ...OPENAI_AUDIT_PAYLOAD_TYPES.map((type) => `${type}.*`),
+  ],
+  /** `User` (§2.1): ids, role, dates and flags; not the name or email. */
+  "openai-user": [
+    "object",
+    "id",
+    "role",
+    "added_at",
+    "created",
+    "is_default",
+    "is_service_account",
+    "is_scale_tier_authorized_purchaser",
+    "is_scim_managed",
+    "api_key_last_used_at",
+    "projects.*",
+  ],
+  /** `Project` (§2.2): nothing in it names a person. */
+  "openai-project": [
+    "object",
+    "id",
+    "name",
+    "created_at",
+    "archived_at",
+    "status",
+    "external_key_id",
+    "residency",
+  ],
+  /** `ProjectServiceAccount` (§2.4): not a person. */
+  "openai-service-account": ["object", "id", "name", "role", "created_at"],
+  /** `ProjectApiKey` and `AdminApiKey` (§2.3, §2.5): the key and its owner's ids and role; not the owner's name or email. */
+  "openai-api-key": [
+    "object",
+    "id",
+    "name",
+    "redacted_value",
+    "created_at",
+    "last_used_at",
+    "expires_at",
+    "owner_project_access",
+    "owner.type",
+    "owner.object",
+    "owner.id",
+    "owner.role",
+    "owner.created_at",
+    "owner.user.id",
+    "owner.user.role",
+    "owner.user.created_at",
+    "owner.service_account.*",
   ],
   unknown: [],
 };

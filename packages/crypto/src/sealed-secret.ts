@@ -28,6 +28,11 @@ function aad(kid: string, context: string): Buffer {
   return Buffer.from(`aiaudit.sealed.v1|${kid}|${context}`, "utf8");
 }
 
+/** Additional authenticated data of a connection's sealed credential: it opens only for this tenant and connection. */
+export function sealContext(tenant: string, connectionId: string): string {
+  return `${tenant}/${connectionId}`;
+}
+
 /** `context` names what the secret belongs to (e.g. tenant/connection id); it must match on open. */
 export function sealSecret(key: Buffer, plaintext: string, context: string): SealedSecret {
   if (key.length !== 32) throw new RangeError("AES-256-GCM needs a 32-byte key");

@@ -1,15 +1,11 @@
 /** The connection record written by `aiaudit connect copilot`: the token sealed, never in clear. */
 import type { ConnectionRecord } from "@aiaudit/contracts";
-import { sealSecret } from "@aiaudit/crypto";
+import { sealContext, sealSecret } from "@aiaudit/crypto";
 
 export function githubConnectionId(kind: "ORGANIZATION" | "ENTERPRISE", slug: string): string {
   return `github-${kind === "ENTERPRISE" ? "enterprise" : "org"}-${slug.toLowerCase()}`;
 }
 
-/** Additional authenticated data of the sealed token: it opens only for this tenant and connection. */
-export function sealContext(tenant: string, connectionId: string): string {
-  return `${tenant}/${connectionId}`;
-}
 
 export interface NewConnection {
   tenant: string;
@@ -39,6 +35,7 @@ export function githubConnection(input: NewConnection): ConnectionRecord {
     token_expires_at: input.expiresAt,
     scopes: input.scopes,
     keep_usage_content: input.keepUsageContent,
+    display_name: null,
     created_at: input.now,
     updated_at: input.now,
   };

@@ -11,5 +11,5 @@ export {
   type ProbeResult,
   type ProbeTarget,
 } from "./probe.ts";
-export { githubConnection, githubConnectionId, sealContext, type NewConnection } from "./connection.ts";
+export { githubConnection, githubConnectionId, type NewConnection } from "./connection.ts";
 export { parseTokenExpiration } from "./token.ts";

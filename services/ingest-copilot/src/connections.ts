@@ -11,9 +11,8 @@
  */
 import { randomUUID } from "node:crypto";
 import { codecs, type ConnectionRecord, type TopicNames } from "@aiaudit/contracts";
-import { openSecret, type Keyring } from "@aiaudit/crypto";
+import { openSecret, sealContext, type Keyring } from "@aiaudit/crypto";
 import { describeError } from "@aiaudit/errors";
-import { sealContext } from "@aiaudit/github-connect";
 import type { IncomingRecord, KafkaClient, RunningConsumer, TransactionalProducer } from "@aiaudit/kafka";
 import type { Logger } from "@aiaudit/logger";
 import type { IngestCopilotConfig } from "./config.ts";

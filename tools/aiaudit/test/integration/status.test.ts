@@ -30,6 +30,7 @@ function connection(tenant: string, id: string, status: "ACTIVE" | "BROKEN", mes
     token_expires_at: null,
     scopes: [],
     keep_usage_content: false,
+    display_name: null,
     created_at: now - 3_600_000,
     updated_at: now - 3_600_000,
   };
