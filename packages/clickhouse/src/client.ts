@@ -242,7 +242,9 @@ export async function createClickHouse(settings: ClickHouseSettings): Promise<Cl
           format: "JSONEachRow",
           clickhouse_settings: {
             date_time_input_format: "best_effort",
-            ...(dedupToken ? { insert_deduplication_token: dedupToken } : {}),
+            // Always set: the embedded engine keeps the last token for later inserts without one,
+            // which would then be dropped as duplicates of it.
+            insert_deduplication_token: dedupToken ?? "",
           },
         });
       } catch (cause) {

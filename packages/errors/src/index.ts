@@ -34,6 +34,11 @@ export const ErrorCodes = {
   UPSTREAM_INVALID: "UPSTREAM_INVALID",
   /** A vendor API rejected the credential (401): the connection is broken until connected again. */
   UPSTREAM_UNAUTHORIZED: "UPSTREAM_UNAUTHORIZED",
+  /**
+   * The vendor keeps no audit log for the organization (OpenAI: audit logging is switched off in
+   * its settings): the audit stream waits for it, the connection says so, the other streams go on.
+   */
+  AUDIT_LOG_DISABLED: "AUDIT_LOG_DISABLED",
   /** A vendor API could not be reached (refused, DNS, timeout, TLS). */
   UPSTREAM_UNREACHABLE: "UPSTREAM_UNREACHABLE",
   /** A sealed secret failed authentication (tampered, or sealed with another key). */

@@ -6,7 +6,6 @@ export function githubConnectionId(kind: "ORGANIZATION" | "ENTERPRISE", slug: st
   return `github-${kind === "ENTERPRISE" ? "enterprise" : "org"}-${slug.toLowerCase()}`;
 }
 
-
 export interface NewConnection {
   tenant: string;
   kind: "ORGANIZATION" | "ENTERPRISE";

@@ -38,6 +38,8 @@ export const REDACT_PATHS = [
   "config.SECRETS_KEY",
   "config.GITHUB_TOKEN",
   "config.OPENAI_ADMIN_KEY",
+  "adminKey",
+  "*.adminKey",
 ];
 
 export interface LoggerSettings {

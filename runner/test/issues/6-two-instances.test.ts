@@ -56,9 +56,7 @@ const polledBy = (child: ServiceProcess, from = 0) =>
   new Set(
     linesOf(child)
       .slice(from)
-      .filter(
-        (l) => l.includes('"event":"seat_snapshot_published"') || l.includes('"event":"seats_unchanged"'),
-      )
+      .filter((l) => l.includes('"event":"snapshot_published"') || l.includes('"event":"seats_unchanged"'))
       .map((l) => (JSON.parse(l) as { org: string }).org),
   );
 

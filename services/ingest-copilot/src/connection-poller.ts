@@ -1,22 +1,15 @@
 /**
  * Everything ingest-copilot does for one connection (an organization or an enterprise): its
- * GitHub client and its streams, each stream with its own producer (`transactionalId` per
- * tenant/connection/stream, so whoever polls the connection next fences this one) and its own
- * queue, so one stream or connection failing never delays another.
- *
- * Schedule: every stream is polled at start and every POLL_INTERVAL_SECONDS. A stream whose poll
- * failed for a reason that may pass (Kafka or GitHub unreachable, a 5xx, a malformed answer) is
- * tried again after a backoff with jitter — 15 s, 30 s, 1 min, … up to 5 min — not only at the
- * next hourly poll. A rejected token (401) breaks the connection; a fenced producer means another
- * instance polls the connection now, and this poller stops.
+ * GitHub client and its streams, run by `@aiaudit/ingest`'s stream runner (a producer and a
+ * queue per stream, retries with backoff after failures, POLL_INTERVAL_SECONDS schedule). A
+ * rejected token (401) breaks the connection.
  */
 import type { TopicNames } from "@aiaudit/contracts";
 import type { Pseudonymizer } from "@aiaudit/crypto";
-import { AiauditError, ErrorCodes, isAiauditError } from "@aiaudit/errors";
 import { REJECTED_TOKEN } from "@aiaudit/github-connect";
-import type { KafkaClient, TransactionalProducer } from "@aiaudit/kafka";
+import { createStreamRunner, type CursorStore, type StreamHealth } from "@aiaudit/ingest";
+import type { KafkaClient } from "@aiaudit/kafka";
 import type { IngestCopilotConfig } from "./config.ts";
-import type { CursorStore } from "./source/cursors.ts";
 import { createGithubClient } from "./source/github-client.ts";
 import { createAuditStream, type AuditPollResult } from "./streams/audit-events.ts";
 import { createMetricsStream, type MetricsPollResult } from "./streams/metrics.ts";
@@ -24,6 +17,8 @@ import { createSeatStream, type SeatPollResult } from "./streams/seats.ts";
 import { createUsageRecordStream } from "./streams/usage-records.ts";
 import type { StreamDeps } from "./streams/types.ts";
 import type { Telemetry } from "./telemetry.ts";
+
+export type { StreamHealth };
 
 export interface ConnectionSpec {
   tenant: string;
@@ -46,7 +41,7 @@ export interface PollerDeps {
   ready: () => Promise<void>;
   telemetry: Telemetry;
   /** The token was rejected (401): stop polling, with the message a person acts on. */
-  onBroken: (spec: ConnectionSpec, message: string) => void;
+  onBroken: (message: string) => void;
 }
 
 export type StreamName =
@@ -55,15 +50,6 @@ export type StreamName =
   | "copilot.agent-events"
   | "copilot.usage-records"
   | "copilot.metrics";
-
-/** What a stream's last polls say, for /readyz, metrics and `aiaudit status`. */
-export interface StreamHealth {
-  lastSuccessAt: number | undefined;
-  lastFailureAt: number | undefined;
-  consecutiveFailures: number;
-  /** The last failure's code and message (never a vendor body). */
-  lastError: string | undefined;
-}
 
 export interface ConnectionPoller {
   readonly spec: ConnectionSpec;
@@ -85,19 +71,10 @@ export interface ConnectionPoller {
 
 const isCopilotAction = (action: string) => action === "copilot" || action.startsWith("copilot.");
 const WEEK_MS = 7 * 86_400_000;
-const RETRY_MAX_MS = 5 * 60_000;
-
-/** Backoff before retry `n` (1-based): doubling from `firstMs`, at most 5 min, ±50 % jitter. */
-export function retryDelayMs(n: number, firstMs: number, random = Math.random): number {
-  const base = Math.min(RETRY_MAX_MS, firstMs * 2 ** (n - 1));
-  return Math.round(base * (0.5 + random()));
-}
 
 export function createConnectionPoller(spec: ConnectionSpec, deps: PollerDeps): ConnectionPoller {
   const { config, telemetry: events } = deps;
   let expiryWarnedAt = 0;
-  let stopped = false;
-  let broken = false;
   const github = createGithubClient({
     baseUrl: spec.baseUrl,
     token: spec.token,
@@ -112,44 +89,20 @@ export function createConnectionPoller(spec: ConnectionSpec, deps: PollerDeps): 
       }
     },
   });
-
-  const producers = new Map<StreamName, Promise<TransactionalProducer>>();
-  function producerFor(stream: StreamName) {
-    return () => {
-      let producer = producers.get(stream);
-      if (!producer) {
-        // Creating it fences every earlier producer of this stream (a predecessor, a zombie).
-        producer = deps.kafka.transactionalProducer(
-          `${config.KAFKA_TOPIC_PREFIX}.ingest-copilot.${spec.tenant}.${spec.connectionId}.${stream}`,
-        );
-        producers.set(stream, producer);
-        producer.catch(() => producers.delete(stream));
-      }
-      return producer;
-    };
-  }
-  /** After a Kafka failure the producer's state is unknown: the next poll starts a new one. */
-  function dropProducer(stream: StreamName): void {
-    const producer = producers.get(stream);
-    producers.delete(stream);
-    void producer?.then((p) => p.disconnect()).catch(() => undefined);
-  }
-  function depsFor(stream: StreamName): StreamDeps {
-    const producer = producerFor(stream);
-    return {
-      github,
-      topics: deps.topics,
-      pseudonymizer: deps.pseudonymizer,
-      telemetry: events,
-      producer,
-      // Fence first, then read: no predecessor can commit a cursor after the barrier.
-      loadCursors: async () => {
-        await deps.ready();
-        await producer();
-        return deps.cursorStore.fresh();
-      },
-    };
-  }
+  const runner = createStreamRunner<StreamName>({
+    connectionId: spec.connectionId,
+    transactionalIdPrefix: `${config.KAFKA_TOPIC_PREFIX}.ingest-copilot.${spec.tenant}.${spec.connectionId}`,
+    kafka: deps.kafka,
+    topics: deps.topics,
+    pseudonymizer: deps.pseudonymizer,
+    cursorStore: deps.cursorStore,
+    ready: deps.ready,
+    telemetry: events,
+    pollIntervalMs: config.POLL_INTERVAL_SECONDS * 1000,
+    retryFirstMs: config.POLL_RETRY_FIRST_SECONDS * 1000,
+    onUnauthorized: () => deps.onBroken(REJECTED_TOKEN),
+  });
+  const depsFor = (stream: StreamName): StreamDeps => ({ ...runner.base(stream), github, telemetry: events });
 
   const audit = {
     tenant: spec.tenant,
@@ -204,129 +157,26 @@ export function createConnectionPoller(spec: ConnectionSpec, deps: PollerDeps): 
     },
     depsFor("copilot.metrics"),
   );
-  const streams = new Map<StreamName, () => Promise<unknown>>([
-    ["copilot.metrics", metrics],
-    ["copilot.seats", seats],
-    ["copilot.audit-events", auditEvents],
-    ["copilot.agent-events", agentEvents],
-    ...(usageRecords ? [["copilot.usage-records", usageRecords] as const] : []),
-  ]);
-  const health = new Map<StreamName, StreamHealth>(
-    [...streams.keys()].map((name) => [
-      name,
-      { lastSuccessAt: undefined, lastFailureAt: undefined, consecutiveFailures: 0, lastError: undefined },
-    ]),
-  );
-  const retries = new Map<StreamName, NodeJS.Timeout>();
-  let interval: NodeJS.Timeout | undefined;
-
-  const queues = new Map<StreamName, Promise<unknown>>();
-  /** Polls of one stream run one after another; the result is the caller's. */
-  function run<T>(stream: StreamName, poll: () => Promise<T>): Promise<T> {
-    const result = (queues.get(stream) ?? Promise.resolve()).then(() => {
-      if (stopped)
-        throw new AiauditError(ErrorCodes.KAFKA_FENCED, `${spec.connectionId} is no longer polled here`);
-      return poll();
-    });
-    queues.set(
-      stream,
-      result.then(
-        () => succeeded(stream),
-        (err: unknown) => failed(stream, err),
-      ),
-    );
-    return result;
-  }
-
-  function succeeded(stream: StreamName): void {
-    const h = health.get(stream);
-    if (h) Object.assign(h, { lastSuccessAt: Date.now(), consecutiveFailures: 0 });
-    clearTimeout(retries.get(stream));
-    retries.delete(stream);
-    events.streamSucceeded({ connection: spec.connectionId, stream });
-  }
-
-  function failed(stream: StreamName, err: unknown): void {
-    if (stopped) return;
-    const h = health.get(stream);
-    const coded = isAiauditError(err) ? err : undefined;
-    if (h) {
-      h.lastFailureAt = Date.now();
-      h.consecutiveFailures += 1;
-      h.lastError = `${coded?.code ?? "UNEXPECTED"}: ${err instanceof Error ? err.message : String(err)}`;
-    }
-    if (coded?.code === ErrorCodes.KAFKA_FENCED) {
-      // Another instance holds this connection now (a rebalance moved it): let it.
-      events.connectionTakenOver({ connection: spec.connectionId, stream });
-      void stop();
-      return;
-    }
-    if (coded?.code.startsWith("KAFKA_")) dropProducer(stream);
-    const retryable = coded?.retryable ?? true;
-    events.pollFailed({ connection: spec.connectionId, stream, err, retryable });
-    events.streamFailed({ connection: spec.connectionId, stream, code: coded?.code ?? "UNEXPECTED" });
-    if (coded?.code === ErrorCodes.UPSTREAM_UNAUTHORIZED) {
-      // Every stream of the connection meets the same 401: report it once.
-      if (!broken) {
-        broken = true;
-        deps.onBroken(spec, REJECTED_TOKEN);
-      }
-      return;
-    }
-    if (retryable && !retries.has(stream) && interval !== undefined) {
-      const poll = streams.get(stream);
-      const delay = retryDelayMs(h?.consecutiveFailures ?? 1, config.POLL_RETRY_FIRST_SECONDS * 1000);
-      events.retryScheduled({ connection: spec.connectionId, stream, inSeconds: Math.round(delay / 1000) });
-      retries.set(
-        stream,
-        setTimeout(() => {
-          retries.delete(stream);
-          if (poll) void run(stream, poll).catch(() => undefined);
-        }, delay),
-      );
-    }
-  }
-
-  async function pollAll(): Promise<boolean> {
-    const outcomes = await Promise.all(
-      [...streams].map(([name, poll]) =>
-        run(name, poll).then(
-          () => true,
-          () => false,
-        ),
-      ),
-    );
-    return outcomes.every(Boolean);
-  }
-
-  async function stop(): Promise<void> {
-    stopped = true;
-    clearInterval(interval);
-    for (const timer of retries.values()) clearTimeout(timer);
-    retries.clear();
-    await Promise.all(queues.values());
-    const pending = [...producers.values()];
-    producers.clear();
-    await Promise.all(pending.map((p) => p.then((producer) => producer.disconnect()).catch(() => undefined)));
-  }
+  runner.add("copilot.metrics", metrics);
+  runner.add("copilot.seats", seats);
+  runner.add("copilot.audit-events", auditEvents);
+  runner.add("copilot.agent-events", agentEvents);
+  if (usageRecords) runner.add("copilot.usage-records", usageRecords);
 
   const unsupported = () =>
     Promise.reject(new Error(`${spec.connectionId} is not an enterprise: it has no usage records`));
 
   return {
     spec,
-    start() {
-      if (stopped || interval !== undefined) return;
-      interval = setInterval(() => void pollAll(), config.POLL_INTERVAL_SECONDS * 1000);
-      void pollAll();
-    },
-    pollSeats: () => run("copilot.seats", seats),
-    pollAuditEvents: () => run("copilot.audit-events", auditEvents),
-    pollAgentEvents: () => run("copilot.agent-events", agentEvents),
-    pollMetrics: () => run("copilot.metrics", metrics),
-    pollUsageRecords: () => (usageRecords ? run("copilot.usage-records", usageRecords) : unsupported()),
-    pollAll,
-    health: () => health,
-    stop,
+    start: runner.start,
+    pollSeats: () => runner.run("copilot.seats", seats),
+    pollAuditEvents: () => runner.run("copilot.audit-events", auditEvents),
+    pollAgentEvents: () => runner.run("copilot.agent-events", agentEvents),
+    pollMetrics: () => runner.run("copilot.metrics", metrics),
+    pollUsageRecords: () =>
+      usageRecords ? runner.run("copilot.usage-records", usageRecords) : unsupported(),
+    pollAll: runner.pollAll,
+    health: runner.health,
+    stop: runner.stop,
   };
 }

@@ -14,7 +14,7 @@ import type { Registry } from "prom-client";
 import type { IngestCopilotConfig } from "./config.ts";
 import type { ConnectionPoller } from "./connection-poller.ts";
 import { connectionKey, createConnections } from "./connections.ts";
-import { createCursorStore } from "./source/cursors.ts";
+import { createCursorStore } from "@aiaudit/ingest";
 import type { AuditPollResult } from "./streams/audit-events.ts";
 import type { SeatPollResult } from "./streams/seats.ts";
 import { telemetry } from "./telemetry.ts";

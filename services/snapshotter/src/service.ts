@@ -19,6 +19,7 @@ import { readinessCheck, type Readiness, type ReadinessCheck } from "@aiaudit/ru
 import type { SnapshotterConfig } from "./config.ts";
 import { createAuditEventSink } from "./sinks/clickhouse-audit-events.ts";
 import { createMetricsSink } from "./sinks/clickhouse-metrics.ts";
+import { createOpenaiAuditEventSink, createOpenaiSnapshotSink } from "./sinks/clickhouse-openai.ts";
 import { createSeatSink } from "./sinks/clickhouse-seats.ts";
 import { createUsageRecordSink } from "./sinks/clickhouse-usage-records.ts";
 import type { SinkDeps } from "./sinks/types.ts";
@@ -109,6 +110,11 @@ export function createService(config: SnapshotterConfig, deps: ServiceDeps): Sna
       [topics.copilotAuditEvents, createAuditEventSink(sinkDeps)],
       [topics.copilotUsageRecords, createUsageRecordSink(sinkDeps)],
       [topics.copilotMetrics, createMetricsSink(sinkDeps)],
+      [topics.openaiUsers, createOpenaiSnapshotSink(sinkDeps)],
+      [topics.openaiProjects, createOpenaiSnapshotSink(sinkDeps)],
+      [topics.openaiServiceAccounts, createOpenaiSnapshotSink(sinkDeps)],
+      [topics.openaiApiKeys, createOpenaiSnapshotSink(sinkDeps)],
+      [topics.openaiAuditEvents, createOpenaiAuditEventSink(sinkDeps)],
     ]);
     const started = await kafka.runConsumer({
       groupId: config.SNAPSHOTTER_GROUP_ID,

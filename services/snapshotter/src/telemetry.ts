@@ -63,8 +63,15 @@ export function telemetry(log: Logger, registry: Registry) {
       batchFailures.inc({ topic: fields.topic });
       log.warn({ event: "batch_failed", ...fields }, "batch not written, it will be re-delivered");
     },
-    snapshotCompleted(fields: { tenant: string; org: string; snapshotId: string; rows: number }) {
-      log.info({ event: "snapshot_end_sunk", ...fields }, "seat snapshot END marker written");
+    /** `entity` names what an OpenAI snapshot lists; seat snapshots have none. */
+    snapshotCompleted(fields: {
+      tenant: string;
+      org: string;
+      entity?: string;
+      snapshotId: string;
+      rows: number;
+    }) {
+      log.info({ event: "snapshot_end_sunk", ...fields }, "snapshot END marker written");
     },
     /** `reason` here is safe to log: ClickHouse's own message, which may quote the row, goes to the DLQ only. */
     recordPoisoned(fields: {

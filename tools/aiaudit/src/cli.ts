@@ -5,6 +5,7 @@
  * usage; node:util parseArgs is enough for a handful of commands, so there is no CLI framework.
  */
 import { connectCopilot } from "./commands/connect-copilot.ts";
+import { connectOpenai } from "./commands/connect-openai.ts";
 import { disconnect } from "./commands/disconnect.ts";
 import { migrateCommand } from "./commands/migrate.ts";
 import { pseudonym } from "./commands/pseudonym.ts";
@@ -13,7 +14,7 @@ import { UsageError, type Command, type Io } from "./io.ts";
 
 export type { Io } from "./io.ts";
 
-const COMMANDS: Command[] = [connectCopilot, disconnect, status, pseudonym, migrateCommand];
+const COMMANDS: Command[] = [connectCopilot, connectOpenai, disconnect, status, pseudonym, migrateCommand];
 
 const overview = (commands: Command[]) =>
   "usage:\n" +

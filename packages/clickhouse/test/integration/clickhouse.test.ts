@@ -122,3 +122,23 @@ describe("insert failures", () => {
     assert.equal((missing as { code?: string }).code, "CLICKHOUSE_FAILED");
   });
 });
+
+describe("insert deduplication tokens", () => {
+  // Regression: the embedded engine kept the last insert's token, so the next inserts without
+  // one (tenant settings written after a sink's batch) were dropped as its duplicates.
+  it("an insert without a token after one with a token lands, and so does the next", async () => {
+    await ch.command(
+      `CREATE TABLE ${ch.table("d")} (id String) ENGINE = MergeTree ORDER BY id SETTINGS non_replicated_deduplication_window = 100`,
+    );
+    await ch.insert("t", [{ id: "a", at: new Date().toISOString(), n: 1 }], "token-1");
+    await ch.insert("d", [{ id: "b" }]);
+    await ch.insert("d", [{ id: "c" }]);
+    await ch.insert("d", [{ id: "e" }], "token-2");
+    await ch.insert("d", [{ id: "e" }], "token-2");
+    const rows = await ch.rows<{ id: string }>(`SELECT id FROM ${ch.table("d")} ORDER BY id`);
+    assert.deepEqual(
+      rows.map((r) => r.id),
+      ["b", "c", "e"],
+    );
+  });
+});

@@ -6,7 +6,7 @@ import { codecs, recordKey, type CopilotAuditEvent } from "@aiaudit/contracts";
 import { auditLogPages } from "../source/audit-log.ts";
 import type { StreamDeps } from "./types.ts";
 import { toAuditEvent } from "../transforms/audit-event.ts";
-import { createWindowedStream, type WindowedPollResult } from "./windowed.ts";
+import { createWindowedStream, type WindowedPollResult } from "@aiaudit/ingest";
 
 export type AuditPollResult = WindowedPollResult;
 

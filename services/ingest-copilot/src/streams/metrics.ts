@@ -15,10 +15,9 @@ import {
   type StreamCursor,
 } from "@aiaudit/contracts";
 import { pseudonymizeDeep } from "@aiaudit/crypto";
-import { publishWithCursor } from "../sinks/publish.ts";
-import { decodeCursor } from "../source/cursors.ts";
 import { fetchDailyReport } from "../source/metrics-reports.ts";
-import { withCommittedState, type StreamDeps } from "./types.ts";
+import { decodeCursor, publishWithCursor, withCommittedState } from "@aiaudit/ingest";
+import type { StreamDeps } from "./types.ts";
 
 export const METRICS_STREAM = "copilot.metrics";
 const DAY_MS = 86_400_000;

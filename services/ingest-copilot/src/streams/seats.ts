@@ -13,11 +13,10 @@ import {
 } from "@aiaudit/contracts";
 import { pseudonymizeDeep, uuidv7 } from "@aiaudit/crypto";
 import { snapshotRecords, unchangedRecords } from "../sinks/snapshot-publisher.ts";
-import { publishWithCursor } from "../sinks/publish.ts";
-import { decodeCursor } from "../source/cursors.ts";
 import { fetchSeats, seatsUnchanged, type SeatSource } from "../source/seats.ts";
 import { toSeatRecord } from "../transforms/seat.ts";
-import { withCommittedState, type StreamDeps } from "./types.ts";
+import { decodeCursor, publishWithCursor, withCommittedState } from "@aiaudit/ingest";
+import type { StreamDeps } from "./types.ts";
 
 export const SEATS_STREAM = "copilot.seats";
 
@@ -108,6 +107,7 @@ export function createSeatStream(
     committed({ previous: cursor, state });
     deps.telemetry.snapshotPublished({
       org: source.slug,
+      stream: SEATS_STREAM,
       snapshotId: newId,
       rows: seats.length,
       rejected: rejected.length,

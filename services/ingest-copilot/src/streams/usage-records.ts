@@ -7,7 +7,7 @@ import { codecs, recordKey, type CopilotUsageRecord } from "@aiaudit/contracts";
 import type { StreamDeps } from "./types.ts";
 import { usageRecordPages } from "../source/usage-records.ts";
 import { toUsageRecord } from "../transforms/usage-record.ts";
-import { createWindowedStream, type WindowedPollResult } from "./windowed.ts";
+import { createWindowedStream, type WindowedPollResult } from "@aiaudit/ingest";
 
 export const USAGE_WINDOW_MS = 48 * 3_600_000;
 export const USAGE_WARN_AFTER_MS = 36 * 3_600_000;

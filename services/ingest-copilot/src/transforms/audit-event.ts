@@ -9,7 +9,7 @@
 import { z } from "zod";
 import type { CopilotAuditEvent } from "@aiaudit/contracts";
 import { pseudonymizeDeep, type Pseudonymizer } from "@aiaudit/crypto";
-import { rawRecordId, timeRangeIssue } from "./checks.ts";
+import { rawRecordId, timeRangeIssue } from "@aiaudit/ingest";
 
 export const auditEventSchema = z.looseObject({
   _document_id: z.string().min(1),

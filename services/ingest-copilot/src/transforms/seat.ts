@@ -8,7 +8,7 @@
 import { z } from "zod";
 import type { CopilotSeat } from "@aiaudit/contracts";
 import type { Pseudonymizer } from "@aiaudit/crypto";
-import { DAY_MS, EARLIEST_MS, timeRangeIssue } from "./checks.ts";
+import { DAY_MS, EARLIEST_MS, timeRangeIssue } from "@aiaudit/ingest";
 
 const isoDateTime = z.iso.datetime({ offset: true });
 

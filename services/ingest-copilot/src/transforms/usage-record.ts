@@ -7,7 +7,7 @@
 import { z } from "zod";
 import type { CopilotUsageRecord } from "@aiaudit/contracts";
 import type { Pseudonymizer } from "@aiaudit/crypto";
-import { rawRecordId, timeRangeIssue } from "./checks.ts";
+import { rawRecordId, timeRangeIssue } from "@aiaudit/ingest";
 
 export const usageRecordSchema = z.looseObject({
   type: z.string().min(1),

@@ -11,7 +11,7 @@ import { loadConfig } from "@aiaudit/ingest-copilot/config";
 import type { KafkaClient } from "@aiaudit/kafka";
 import { faults, seats, startGithubSimulator, type GithubSimulator } from "@aiaudit/sim-github";
 import { captureLogger, testKafka, uniquePrefix, waitFor } from "@aiaudit/testing";
-import { retryDelayMs } from "../../src/connection-poller.ts";
+import { retryDelayMs } from "@aiaudit/ingest";
 import { ingestEnv } from "../helpers.ts";
 
 const token = "ghp_retrytoken00000000000000000000000";

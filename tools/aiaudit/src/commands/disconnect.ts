@@ -7,7 +7,7 @@ export const disconnect: Command = {
   summary: "remove a connection: ingest stops polling it",
   usage: `usage: aiaudit disconnect --tenant T --connection ID
   --tenant T          the tenant (customer) id
-  --connection ID     the connection, e.g. github-org-acme (aiaudit status lists them)
+  --connection ID     the connection, e.g. github-org-acme or openai-org-abc123 (aiaudit status lists them)
 needs KAFKA_BROKERS`,
   run,
 };
@@ -15,7 +15,8 @@ needs KAFKA_BROKERS`,
 async function run(args: string[], io: Io): Promise<number> {
   const { values } = parseOptions(args, { tenant: { type: "string" }, connection: { type: "string" } });
   const tenant = tenantOption(values.tenant);
-  if (!values.connection) throw new UsageError("--connection is required: e.g. github-org-acme");
+  if (!values.connection)
+    throw new UsageError("--connection is required: e.g. github-org-acme or openai-org-abc123");
   await publishConnection(io.env, tenant, values.connection, null);
   io.out(`disconnected ${tenant}/${values.connection}`);
   return 0;

@@ -1,6 +1,7 @@
 /**
  * aiaudit status: what the pipeline knows of itself, read from where the services keep it — the
- * connections (compacted connections topic: ACTIVE, or BROKEN with the reason), each stream's
+ * connections (compacted connections topic: ACTIVE, or BROKEN with the reason; an ACTIVE one may carry a
+ * message too, e.g. an OpenAI organization whose audit logging is off), each stream's
  * cursor (compacted cursors topic: `updated_at` is the last successful poll, the cursor's
  * `highWaterMs`, when it has one, the newest record published) and the rows in ClickHouse. It
  * changes nothing, not even the topics: a mistyped KAFKA_TOPIC_PREFIX shows as "no topic".
@@ -43,9 +44,13 @@ export interface ConnectionStatus {
   connection_id: string;
   /** null: cursors without a connection record (GITHUB_ORG of an ingest instance, or disconnected). */
   state: "ACTIVE" | "BROKEN" | null;
+  /** What to do about the connection: why it is BROKEN, or a warning on an ACTIVE one. */
   message: string | null;
+  vendor: "GITHUB" | "OPENAI" | null;
   kind: "ORGANIZATION" | "ENTERPRISE" | null;
+  /** GitHub organization or enterprise slug; OpenAI organization id. */
   slug: string | null;
+  display_name: string | null;
   base_url: string | null;
   token_expires_at: string | null;
   streams: StreamStatus[];
@@ -185,8 +190,10 @@ function fromRecord(r: ConnectionRecord): ConnectionStatus {
     connection_id: r.connection_id,
     state: r.status,
     message: r.status_message,
+    vendor: r.vendor,
     kind: r.kind,
     slug: r.slug,
+    display_name: r.display_name,
     base_url: r.base_url,
     token_expires_at: r.token_expires_at === null ? null : new Date(r.token_expires_at).toISOString(),
     streams: [],
@@ -199,8 +206,10 @@ function unlisted(tenant: string, connectionId: string): ConnectionStatus {
     connection_id: connectionId,
     state: null,
     message: null,
+    vendor: null,
     kind: null,
     slug: null,
+    display_name: null,
     base_url: null,
     token_expires_at: null,
     streams: [],
@@ -271,11 +280,16 @@ export function render(s: Status): string[] {
   const now = Date.parse(s.at);
   lines.push(`connections (${s.kafka.prefix}.control.connections.v1 at ${s.kafka.brokers.join(",")}):`);
   if (s.kafka.error !== null) lines.push(`  cannot read Kafka: ${s.kafka.error}`);
-  else if (s.connections.length === 0) lines.push("  none: connect one with `aiaudit connect copilot`");
+  else if (s.connections.length === 0)
+    lines.push("  none: connect one with `aiaudit connect copilot` or `aiaudit connect openai`");
   for (const c of s.connections) {
-    const what = c.kind
-      ? `${c.kind === "ENTERPRISE" ? "enterprise" : "organization"} ${c.slug ?? ""} at ${c.base_url ?? ""}`
-      : "";
+    const named = c.display_name ? ` "${c.display_name}"` : "";
+    const what =
+      c.vendor === "OPENAI"
+        ? `OpenAI organization ${c.slug ?? ""}${named} at ${c.base_url ?? ""}`
+        : c.kind
+          ? `${c.kind === "ENTERPRISE" ? "enterprise" : "organization"} ${c.slug ?? ""}${named} at ${c.base_url ?? ""}`
+          : "";
     const head = `  ${c.tenant}/${c.connection_id}`;
     if (c.state === null)
       lines.push(`${head}  no connection record (GITHUB_ORG of an ingest instance, or disconnected)`);
@@ -283,7 +297,8 @@ export function render(s: Status): string[] {
       lines.push(`${head}  BROKEN  ${what}\n      ${c.message ?? "(no reason recorded)"}`);
     else
       lines.push(
-        `${head}  ACTIVE  ${what}${c.token_expires_at ? `; token expires ${c.token_expires_at}` : ""}`,
+        `${head}  ACTIVE  ${what}${c.token_expires_at ? `; token expires ${c.token_expires_at}` : ""}` +
+          (c.message ? `\n      ${c.message}` : ""),
       );
     const width = Math.max(0, ...c.streams.map((st) => st.stream.length));
     for (const st of c.streams) {

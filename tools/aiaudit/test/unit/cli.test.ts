@@ -28,7 +28,14 @@ const connect = ["connect", "copilot", "--tenant", "tenant-a", "--org", "acme"];
 const secrets = { SECRETS_KEY: "55".repeat(32) };
 
 describe("aiaudit --help", () => {
-  const commands = [["connect", "copilot"], ["disconnect"], ["status"], ["pseudonym"], ["migrate"]];
+  const commands = [
+    ["connect", "copilot"],
+    ["connect", "openai"],
+    ["disconnect"],
+    ["status"],
+    ["pseudonym"],
+    ["migrate"],
+  ];
   for (const command of commands) {
     it(`${command.join(" ")} --help prints its own usage and exits 0`, async () => {
       const r = await cli([...command, "--help"]);
@@ -45,16 +52,17 @@ describe("aiaudit --help", () => {
     const group = await cli(["connect", "--help"]);
     assert.equal(group.code, 0);
     assert.match(group.out, /aiaudit connect copilot/);
+    assert.match(group.out, /aiaudit connect openai/);
     const all = await cli(["--help"]);
     assert.equal(all.code, 0);
-    for (const name of ["connect copilot", "disconnect", "status", "pseudonym", "migrate"])
+    for (const name of ["connect copilot", "connect openai", "disconnect", "status", "pseudonym", "migrate"])
       assert.match(all.out, new RegExp(`aiaudit ${name}`));
   });
   it("an unknown command or subcommand is a usage error, exit 2", async () => {
     assert.equal((await cli(["statsu"])).code, 2);
-    const r = await cli(["connect", "openai"]);
+    const r = await cli(["connect", "gitlab"]);
     assert.equal(r.code, 2);
-    assert.match(r.err, /connect what\? openai is not one of: copilot/);
+    assert.match(r.err, /connect what\? gitlab is not one of: copilot, openai/);
     assert.equal((await cli([])).code, 2);
   });
   it("an unknown option is a usage error with the command's usage", async () => {

@@ -25,9 +25,9 @@ import {
 import { pseudonymizeDeep, type PayloadKind } from "@aiaudit/crypto";
 import { AiauditError, ErrorCodes } from "@aiaudit/errors";
 import type { OutgoingRecord } from "@aiaudit/kafka";
-import { decodeCursor, type CursorRecords } from "../source/cursors.ts";
-import { publishWithCursor } from "../sinks/publish.ts";
-import { withCommittedState, type StreamDeps } from "./types.ts";
+import { decodeCursor, type CursorRecords } from "./cursors.ts";
+import { publishWithCursor } from "./publish.ts";
+import { withCommittedState, type StreamBase } from "./stream.ts";
 
 export type Parsed<T> =
   | { ok: true; value: T; id: string; at: number }
@@ -59,9 +59,6 @@ export interface WindowedStreamSettings<T> {
   kind: PayloadKind;
 }
 
-/** The windowed machinery itself needs no GitHub client: the settings' `pages` bring the data. */
-export type WindowedStreamDeps = Omit<StreamDeps, "github">;
-
 export interface WindowedPollResult {
   pages: number;
   published: number;
@@ -84,7 +81,7 @@ interface WindowState {
   updatedAt: number | undefined;
 }
 
-export function createWindowedStream<T>(settings: WindowedStreamSettings<T>, deps: WindowedStreamDeps) {
+export function createWindowedStream<T>(settings: WindowedStreamSettings<T>, deps: StreamBase) {
   const now = deps.now ?? Date.now;
   const key = cursorKey(settings.tenant, settings.connectionId, settings.stream);
 
@@ -125,7 +122,6 @@ export function createWindowedStream<T>(settings: WindowedStreamSettings<T>, dep
     updatedAt: undefined,
   });
 
-  /** The state after a page, given the buckets it touched and the ids it dead-lettered. */
   /** Where the ids a state remembers begin. */
   const keptFrom = (state: WindowState) =>
     state.cursor.keptFromMs ?? bucketOf(state.cursor.highWaterMs - settings.overlapMs);

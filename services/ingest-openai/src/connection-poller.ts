@@ -1,0 +1,225 @@
+/**
+ * Everything ingest-openai does for one connected organization: its SDK client (the admin key)
+ * and its streams, run by `@aiaudit/ingest`'s stream runner (a producer and a queue per stream,
+ * retries with backoff, POLL_INTERVAL_SECONDS schedule). A rejected admin key (401) breaks the
+ * connection; an organization whose audit logging is off is said so on the connection, and its
+ * users, projects and keys go on being collected.
+ */
+import type { TopicNames } from "@aiaudit/contracts";
+import type { Pseudonymizer } from "@aiaudit/crypto";
+import { isAiauditError } from "@aiaudit/errors";
+import { createStreamRunner, type CursorStore, type StreamBase, type StreamHealth } from "@aiaudit/ingest";
+import type { KafkaClient } from "@aiaudit/kafka";
+import { AUDIT_LOGGING_OFF, createOpenaiClient, REJECTED_ADMIN_KEY } from "@aiaudit/openai-connect";
+import type { IngestOpenaiConfig } from "./config.ts";
+import {
+  listAdminApiKeys,
+  listProjectApiKeys,
+  listProjects,
+  listServiceAccounts,
+  listUsers,
+  projectRefs,
+} from "./source/organization.ts";
+import { createAuditStream, type AuditPollResult } from "./streams/audit-events.ts";
+import { createSnapshotStream, type SnapshotPollResult } from "./streams/snapshot.ts";
+import { toApiKeyRow, toProjectRow, toServiceAccountRow, toUserRow } from "./transforms/organization.ts";
+import type { Telemetry } from "./telemetry.ts";
+
+export type { StreamHealth };
+
+export interface ConnectionSpec {
+  tenant: string;
+  connectionId: string;
+  /** The OpenAI organization id (org-…). */
+  orgId: string;
+  baseUrl: string;
+  adminKey: string;
+}
+
+export interface PollerDeps {
+  config: IngestOpenaiConfig;
+  kafka: KafkaClient;
+  topics: TopicNames;
+  pseudonymizer: Pseudonymizer;
+  cursorStore: CursorStore;
+  ready: () => Promise<void>;
+  telemetry: Telemetry;
+  onBroken: (message: string) => void;
+  /** Sets or clears the connection's status message (audit logging switched off). */
+  onNote: (message: string | null) => void;
+}
+
+export type StreamName =
+  | "openai.users"
+  | "openai.projects"
+  | "openai.service-accounts"
+  | "openai.project-api-keys"
+  | "openai.admin-api-keys"
+  | "openai.audit-events"
+  | "openai.tenant-audit-events";
+
+const AUDIT_STREAMS: readonly StreamName[] = ["openai.audit-events", "openai.tenant-audit-events"];
+
+export interface ConnectionPoller {
+  readonly spec: ConnectionSpec;
+  start(): void;
+  pollUsers(): Promise<SnapshotPollResult>;
+  pollProjects(): Promise<SnapshotPollResult>;
+  pollServiceAccounts(): Promise<SnapshotPollResult>;
+  pollProjectApiKeys(): Promise<SnapshotPollResult>;
+  pollAdminApiKeys(): Promise<SnapshotPollResult>;
+  /** The organization's audit events, then its tenant-scoped ones. */
+  pollAuditEvents(): Promise<AuditPollResult[]>;
+  pollAll(): Promise<boolean>;
+  health(): ReadonlyMap<StreamName, StreamHealth>;
+  stop(): Promise<void>;
+}
+
+export function createConnectionPoller(spec: ConnectionSpec, deps: PollerDeps): ConnectionPoller {
+  const { config, telemetry: events } = deps;
+  const client = createOpenaiClient({
+    baseUrl: spec.baseUrl,
+    adminKey: spec.adminKey,
+    timeoutMs: config.OPENAI_REQUEST_TIMEOUT_SECONDS * 1000,
+    maxRetries: config.OPENAI_MAX_RETRIES,
+  });
+  const list = { limit: config.OPENAI_PAGE_LIMIT };
+  let auditLogOff = false;
+  const runner = createStreamRunner<StreamName>({
+    connectionId: spec.connectionId,
+    transactionalIdPrefix: `${config.KAFKA_TOPIC_PREFIX}.ingest-openai.${spec.tenant}.${spec.connectionId}`,
+    kafka: deps.kafka,
+    topics: deps.topics,
+    pseudonymizer: deps.pseudonymizer,
+    cursorStore: deps.cursorStore,
+    ready: deps.ready,
+    telemetry: events,
+    pollIntervalMs: config.POLL_INTERVAL_SECONDS * 1000,
+    retryFirstMs: config.POLL_RETRY_FIRST_SECONDS * 1000,
+    onUnauthorized: () => deps.onBroken(REJECTED_ADMIN_KEY),
+    onFailure(stream, err) {
+      if (!isAiauditError(err, "AUDIT_LOG_DISABLED") || auditLogOff) return;
+      auditLogOff = true;
+      events.auditLogDisabled({ connection: spec.connectionId });
+      deps.onNote(AUDIT_LOGGING_OFF);
+    },
+    onSuccess(stream) {
+      if (!auditLogOff || !AUDIT_STREAMS.includes(stream as StreamName)) return;
+      auditLogOff = false;
+      deps.onNote(null);
+    },
+  });
+
+  const p = deps.pseudonymizer;
+  const snapshot = (
+    stream: StreamName,
+    entity: Parameters<typeof createSnapshotStream>[0]["entity"],
+    topic: string,
+    source: string,
+    kind: Parameters<typeof createSnapshotStream>[0]["kind"],
+    read: Parameters<typeof createSnapshotStream>[0]["read"],
+  ) => {
+    const poll = createSnapshotStream(
+      {
+        tenant: spec.tenant,
+        connectionId: spec.connectionId,
+        org: spec.orgId,
+        stream,
+        entity,
+        topic,
+        source: `openai:GET ${source}`,
+        kind,
+        read,
+      },
+      runner.base(stream),
+    );
+    runner.add(stream, poll);
+    return () => runner.run(stream, poll);
+  };
+  const t = deps.topics;
+  const pollUsers = snapshot(
+    "openai.users",
+    "USERS",
+    t.openaiUsers,
+    "/organization/users",
+    "openai-user",
+    async (now) => (await listUsers(client, list)).map((raw) => ({ raw, result: toUserRow(raw, p, now) })),
+  );
+  const pollProjects = snapshot(
+    "openai.projects",
+    "PROJECTS",
+    t.openaiProjects,
+    "/organization/projects",
+    "openai-project",
+    async (now) => (await listProjects(client, list)).map((raw) => ({ raw, result: toProjectRow(raw, now) })),
+  );
+  const pollServiceAccounts = snapshot(
+    "openai.service-accounts",
+    "SERVICE_ACCOUNTS",
+    t.openaiServiceAccounts,
+    "/organization/projects/{project_id}/service_accounts",
+    "openai-service-account",
+    async (now) =>
+      (await listServiceAccounts(client, await projectRefs(client, list), list)).flatMap(
+        ({ projectId, accounts }) =>
+          accounts.map((raw) => ({ raw, result: toServiceAccountRow(raw, projectId, now) })),
+      ),
+  );
+  const pollProjectApiKeys = snapshot(
+    "openai.project-api-keys",
+    "PROJECT_API_KEYS",
+    t.openaiApiKeys,
+    "/organization/projects/{project_id}/api_keys",
+    "openai-api-key",
+    async (now) =>
+      (await listProjectApiKeys(client, await projectRefs(client, list), list)).flatMap(
+        ({ projectId, keys }) => keys.map((raw) => ({ raw, result: toApiKeyRow(raw, projectId, p, now) })),
+      ),
+  );
+  const pollAdminApiKeys = snapshot(
+    "openai.admin-api-keys",
+    "ADMIN_API_KEYS",
+    t.openaiApiKeys,
+    "/organization/admin_api_keys",
+    "openai-api-key",
+    async (now) =>
+      (await listAdminApiKeys(client, list)).map((raw) => ({ raw, result: toApiKeyRow(raw, null, p, now) })),
+  );
+  const audit = AUDIT_STREAMS.map((stream) => {
+    const poll = createAuditStream(
+      client,
+      {
+        tenant: spec.tenant,
+        connectionId: spec.connectionId,
+        org: spec.orgId,
+        stream,
+        tenantOnly: stream === "openai.tenant-audit-events",
+        limit: config.OPENAI_PAGE_LIMIT,
+        maxEvents: config.AUDIT_SLICE_MAX_EVENTS,
+        overlapMs: config.AUDIT_OVERLAP_MINUTES * 60_000,
+        initialLookbackMs: config.AUDIT_INITIAL_LOOKBACK_DAYS * 86_400_000,
+      },
+      runner.base(stream) satisfies StreamBase,
+    );
+    runner.add(stream, poll);
+    return () => runner.run(stream, poll);
+  });
+
+  return {
+    spec,
+    start: runner.start,
+    pollUsers,
+    pollProjects,
+    pollServiceAccounts,
+    pollProjectApiKeys,
+    pollAdminApiKeys,
+    pollAuditEvents: async () => {
+      const results = [];
+      for (const poll of audit) results.push(await poll());
+      return results;
+    },
+    pollAll: runner.pollAll,
+    health: runner.health,
+    stop: runner.stop,
+  };
+}

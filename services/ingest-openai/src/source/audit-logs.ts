@@ -1,0 +1,85 @@
+/**
+ * GET /organization/audit_logs (simulators/openai/reference §2.6) as time slices, oldest first.
+ *
+ * The API pages with `after`/`before` cursors, but in which order it lists events is not
+ * documented. A stream that publishes as it reads and remembers only the newest event would
+ * lose what it had not read when it crashed in the middle of a newest-first traversal. So each
+ * slice of time (`effective_at[gte]`, `effective_at[lt]`) is read whole, sorted by
+ * `effective_at` and id, and handed over in chunks: the caller publishes oldest first, and a
+ * crash anywhere re-reads from the last committed event (with its overlap and dedup).
+ *
+ * Memory stays bounded: a slice is at most a day, and a slice with more than `maxEvents` events
+ * is abandoned and halved (down to one second); after a quiet slice the width doubles again.
+ */
+import type OpenAI from "openai";
+import { listPages } from "./api.ts";
+
+export interface AuditLogQuery {
+  /** Read events effective at or after this time (epoch ms). */
+  sinceMs: number;
+  /** … and before this one (epoch ms). */
+  untilMs: number;
+  /**
+   * Tenant-scoped events (`tenant.*`, role bindings) only: the spec has `tenant_only` return only
+   * those, so every event needs one traversal with it and one without.
+   */
+  tenantOnly: boolean;
+  limit: number;
+  maxEvents: number;
+  /** Events per chunk handed to the caller (one Kafka transaction each). */
+  chunk: number;
+  /** Called when a slice was too busy and is read again in halves. */
+  onSplit?: (fromMs: number, toMs: number, events: number) => void;
+}
+
+const DAY_S = 86_400;
+
+const effectiveAt = (raw: unknown) => {
+  const at = (raw as { effective_at?: unknown } | null)?.effective_at;
+  return typeof at === "number" ? at : Number.NEGATIVE_INFINITY;
+};
+const idOf = (raw: unknown) => {
+  const id = (raw as { id?: unknown } | null)?.id;
+  return typeof id === "string" ? id : "";
+};
+
+/** Oldest first; a record without a usable time sorts first and is dead-lettered by the parser. */
+export const byTime = (a: unknown, b: unknown) =>
+  effectiveAt(a) - effectiveAt(b) || (idOf(a) < idOf(b) ? -1 : idOf(a) > idOf(b) ? 1 : 0);
+
+export async function* auditLogChunks(client: OpenAI, query: AuditLogQuery): AsyncGenerator<unknown[]> {
+  const end = Math.floor(query.untilMs / 1000);
+  let from = Math.floor(query.sinceMs / 1000);
+  let width = DAY_S;
+  while (from < end) {
+    const to = Math.min(end, from + width);
+    const events = await readSlice(client, from, to, query);
+    if (events === undefined) {
+      query.onSplit?.(from * 1000, to * 1000, query.maxEvents);
+      width = Math.max(1, Math.floor((to - from) / 2));
+      continue;
+    }
+    events.sort(byTime);
+    for (let i = 0; i < events.length; i += query.chunk) yield events.slice(i, i + query.chunk);
+    from = to;
+    if (events.length < query.maxEvents / 4) width = Math.min(DAY_S, width * 2);
+  }
+}
+
+/** Every event of [from, to) (Unix seconds), or undefined when there are more than `maxEvents`. */
+async function readSlice(client: OpenAI, from: number, to: number, query: AuditLogQuery) {
+  const events: unknown[] = [];
+  const pages = listPages("GET /organization/audit_logs", (page) =>
+    client.admin.organization.auditLogs.list({
+      effective_at: { gte: from, lt: to },
+      limit: query.limit,
+      ...page,
+      ...(query.tenantOnly ? { tenant_only: true } : {}),
+    }),
+  );
+  for await (const page of pages) {
+    events.push(...page);
+    if (events.length > query.maxEvents && to - from > 1) return undefined;
+  }
+  return events;
+}

@@ -1,0 +1,21 @@
+/**
+ * The observable events of ingest-openai (docs/conventions.md §8): those of every ingest service
+ * (`@aiaudit/ingest`, metrics `aiaudit_ingest_openai_*`) and OpenAI's own.
+ */
+import type { Registry } from "prom-client";
+import { ingestTelemetry } from "@aiaudit/ingest";
+import type { Logger } from "@aiaudit/logger";
+
+export function telemetry(log: Logger, registry?: Registry) {
+  return {
+    ...ingestTelemetry("ingest-openai", log, registry),
+    auditLogDisabled(fields: { connection: string }) {
+      log.warn(
+        { event: "audit_log_disabled", ...fields },
+        "audit logging is switched off in the organization's settings: no audit events until it is switched on",
+      );
+    },
+  };
+}
+
+export type Telemetry = ReturnType<typeof telemetry>;
