@@ -26,7 +26,7 @@ const person = z.looseObject({ id: str, email: str }).nullish();
 const entry = z.looseObject({
   id: z.string().min(1),
   type: z.string().min(1),
-  effective_at: z.unknown(),
+  effective_at: z.unknown().optional(),
   project: z.looseObject({ id: str, name: str }).nullish(),
   actor: z
     .looseObject({

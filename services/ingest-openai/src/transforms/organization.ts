@@ -50,7 +50,7 @@ function times<K extends string>(
     ms[field] = t.ms;
   }
   for (const field of fields.optional) {
-    const t = fromSecondsOrNull(field, raw[field], now);
+    const t = fromSecondsOrNull(field, raw[field], now, field === "expires_at");
     if (!t.ok) return t;
     ms[field] = t.ms;
   }
@@ -61,8 +61,8 @@ const userSchema = z.looseObject({
   id: z.string().min(1),
   email: str,
   role: str,
-  added_at: z.unknown(),
-  api_key_last_used_at: z.unknown(),
+  added_at: z.unknown().optional(),
+  api_key_last_used_at: z.unknown().optional(),
   is_service_account: z.boolean().nullish(),
   is_scim_managed: z.boolean().nullish(),
 });
@@ -92,8 +92,8 @@ const projectSchema = z.looseObject({
   id: z.string().min(1),
   name: str,
   status: str,
-  created_at: z.unknown(),
-  archived_at: z.unknown(),
+  created_at: z.unknown().optional(),
+  archived_at: z.unknown().optional(),
   residency: str,
 });
 
@@ -120,7 +120,7 @@ const serviceAccountSchema = z.looseObject({
   id: z.string().min(1),
   name: str,
   role: str,
-  created_at: z.unknown(),
+  created_at: z.unknown().optional(),
 });
 
 export function toServiceAccountRow(raw: unknown, projectId: string, now: number): RowResult {
@@ -156,9 +156,9 @@ const keySchema = z.looseObject({
   id: z.string().min(1),
   name: str,
   redacted_value: z.string(),
-  created_at: z.unknown(),
-  last_used_at: z.unknown(),
-  expires_at: z.unknown(),
+  created_at: z.unknown().optional(),
+  last_used_at: z.unknown().optional(),
+  expires_at: z.unknown().optional(),
   owner_project_access: str,
   owner,
 });
