@@ -1,16 +1,22 @@
 /**
- * The demo (README, first command): the Copilot seat slice against the GitHub simulator, on the
- * embedded defaults (local broker, embedded ClickHouse in .cache/chdb). It takes two seat
- * snapshots of a simulated organization, waits for ClickHouse to show each as current, and
- * prints what it wrote.
+ * The demo (README, first command), on the embedded defaults (local broker, embedded ClickHouse
+ * in .cache/chdb). Copilot: two seat snapshots and a day of audit log of a simulated GitHub
+ * organization. OpenAI: one snapshot of every list (users, projects, service accounts, project
+ * and admin keys) and a week of audit log of a simulated OpenAI organization with known
+ * findings. It waits for ClickHouse to show each snapshot as current and prints what it wrote,
+ * and the OpenAI organization's key figures as the analysts' views give them.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { loadConfig as loadIngestConfig } from "@aiaudit/ingest-copilot/config";
 import { createLogger } from "@aiaudit/logger";
+import { openaiConnectionId } from "@aiaudit/openai-connect";
 import { auditEvents, seats, startGithubSimulator } from "@aiaudit/sim-github";
+import { openaiOrg, startOpenaiSimulator } from "@aiaudit/sim-openai";
 import { loadConfig as loadSnapshotterConfig } from "@aiaudit/snapshotter/config";
-import { createAllInOne } from "./all-in-one.ts";
+import { createAllInOne, ingestOpenaiConfig } from "./all-in-one.ts";
 
 const cache = process.env.AIAUDIT_CACHE ?? ".cache";
 mkdirSync(`${cache}/demo`, { recursive: true });
@@ -28,6 +34,31 @@ const sim = await startGithubSimulator({
   orgs: { [org]: { id: 9001, seats: initial, auditEvents: events } },
 });
 
+// An OpenAI organization with known findings: `expected` lists the stale and orphan keys and the
+// external users a correct audit must find, and nothing else.
+const openaiOrgId = "org-demo";
+const ownDomain = "acme.example";
+const adminKey = `sk-admin-demo${randomBytes(16).toString("hex")}`;
+const openai = openaiOrg({
+  orgId: openaiOrgId,
+  adminKey,
+  now: Date.now(),
+  users: 60,
+  projects: 8,
+  archivedProjects: 2,
+  keys: 40,
+  staleKeys: 6,
+  orphanKeys: 6,
+  serviceAccountKeys: 4,
+  auditEvents: 800,
+  ownDomain,
+});
+const openaiSim = await startOpenaiSimulator({ orgs: { [openaiOrgId]: openai.org } });
+// The service reads its admin key from a file, as in production; the file lives only until the
+// configuration is loaded.
+const adminKeyDir = mkdtempSync(join(tmpdir(), "aiaudit-demo-"));
+writeFileSync(join(adminKeyDir, "openai-admin-key"), adminKey, { mode: 0o600 });
+
 const env = {
   KAFKA_TOPIC_PREFIX: "aiaudit-demo",
   CLICKHOUSE_DATABASE: "aiaudit_demo",
@@ -40,39 +71,189 @@ const env = {
   GITHUB_API_URL: sim.url,
   PSEUDONYM_KEY: readFileSync(keyFile, "utf8").trim(),
   SEATS_PER_PAGE: "50",
+  OPENAI_ORG_ID: openaiOrgId,
+  OPENAI_ADMIN_KEY_FILE: join(adminKeyDir, "openai-admin-key"),
+  OPENAI_API_URL: `${openaiSim.url}/v1`,
 };
 const logger = createLogger({ name: "aiaudit-demo", level: process.env.LOG_LEVEL ?? "error" });
+let openaiConfig;
+try {
+  openaiConfig = ingestOpenaiConfig(env);
+} finally {
+  rmSync(adminKeyDir, { recursive: true, force: true });
+}
 const app = await createAllInOne(
-  { ingestCopilot: loadIngestConfig(env), snapshotter: loadSnapshotterConfig(env) },
+  { ingestCopilot: loadIngestConfig(env), snapshotter: loadSnapshotterConfig(env), ingestOpenai: openaiConfig },
   logger,
   { schedule: false },
 );
 const { ch } = app;
 const say = (line = "") => process.stdout.write(`${line}\n`);
 
-async function untilCurrent(snapshotId: string, rows: number): Promise<void> {
+/** Waits until `done()` is true: the sink writes in the background. */
+async function until(what: string, done: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + 60_000;
-  for (;;) {
-    const [r] = await ch.rows<{ n: string }>(
-      `SELECT count() AS n FROM ${ch.table("copilot_current_seats")} WHERE snapshot_id = {id:String}`,
-      { id: snapshotId },
-    );
-    if (Number(r?.n) === rows) return;
-    if (Date.now() > deadline) throw new Error(`snapshot ${snapshotId} did not become current within 60 s`);
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error(`${what} within 60 s`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
 
-async function untilRows(table: string, atLeast: number): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
+const untilCurrent = (snapshotId: string, rows: number) =>
+  until(`snapshot ${snapshotId} did not become current`, async () => {
+    const [r] = await ch.rows<{ n: string }>(
+      `SELECT count() AS n FROM ${ch.table("copilot_current_seats")} WHERE snapshot_id = {id:String}`,
+      { id: snapshotId },
+    );
+    return Number(r?.n) === rows;
+  });
+
+const untilRows = (table: string, atLeast: number) =>
+  until(`${table} did not reach ${atLeast} rows`, async () => {
     const [r] = await ch.rows<{ n: string }>(
       `SELECT toString(count()) AS n FROM ${ch.table(table)} FINAL WHERE tenant = 'demo'`,
     );
-    if (Number(r?.n) >= atLeast) return;
-    if (Date.now() > deadline) throw new Error(`${table} did not reach ${atLeast} rows within 60 s`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    return Number(r?.n) >= atLeast;
+  });
+
+/** A count from an OpenAI view, for the demo organization; `where` narrows it further. */
+async function openaiCount(view: string, where = "1"): Promise<number> {
+  const [r] = await ch.rows<{ n: string }>(
+    `SELECT toString(count()) AS n FROM ${ch.table(view)} WHERE tenant = 'demo' AND org = {org:String} AND ${where}`,
+    { org: openaiOrgId },
+  );
+  return Number(r?.n ?? 0);
+}
+
+/** Sorted values of one column of an OpenAI view, for the demo organization. */
+async function openaiIds(view: string, column: string, where = "1"): Promise<string[]> {
+  const rows = await ch.rows<{ id: string }>(
+    `SELECT ${column} AS id FROM ${ch.table(view)} WHERE tenant = 'demo' AND org = {org:String} AND ${where} ORDER BY id`,
+    { org: openaiOrgId },
+  );
+  return rows.map((r) => r.id);
+}
+
+/** "2 reason a, 1 reason b" from rows of a reason and its count. */
+const byReason = (rows: { reason: string; n: string }[]) =>
+  rows.map((r) => `${r.n} ${r.reason}`).join(", ") || "none";
+
+/**
+ * ingest-openai's streams once each (one Kafka transaction per snapshot, the audit log chunk by
+ * chunk with its cursor), then the organization's key figures from the views once every
+ * snapshot is current, and a check against the findings the fixture planted.
+ */
+async function openaiPart(): Promise<void> {
+  const poller = app.ingestOpenai?.connection(openaiConnectionId(openaiOrgId));
+  if (!poller) throw new Error(`ingest-openai has no connection for ${openaiOrgId}`);
+  const o = openai.org;
+  say(
+    `OpenAI simulator at ${openaiSim.url}, organization ${openaiOrgId}: ${o.users.length} users, ` +
+      `${o.projects.length} projects, ${Object.values(o.projectApiKeys).flat().length} project keys, ` +
+      `${o.auditLogs.length} audit events over 7 days`,
+  );
+  const snapshots = [
+    ["USERS", await poller.pollUsers()],
+    ["PROJECTS", await poller.pollProjects()],
+    ["SERVICE_ACCOUNTS", await poller.pollServiceAccounts()],
+    ["PROJECT_API_KEYS", await poller.pollProjectApiKeys()],
+    ["ADMIN_API_KEYS", await poller.pollAdminApiKeys()],
+  ] as const;
+  for (const [entity, { snapshotId }] of snapshots) {
+    await until(`the ${entity} snapshot ${snapshotId} did not become current`, async () => {
+      const [r] = await ch.rows<{ id: string }>(
+        `SELECT snapshot_id AS id FROM ${ch.table("openai_current_snapshots")}
+         WHERE tenant = 'demo' AND org = {org:String} AND entity = {entity:String}`,
+        { org: openaiOrgId, entity },
+      );
+      return r?.id === snapshotId;
+    });
   }
+  say(
+    `snapshots: ${snapshots.map(([entity, r]) => `${r.rows} ${entity.toLowerCase().replaceAll("_", " ")}`).join(", ")}; ` +
+      "each one Kafka transaction, now current in ClickHouse",
+  );
+  const audit = await poller.pollAuditEvents();
+  const published = audit.reduce((n, r) => n + r.published, 0);
+  say(
+    `audit log: ${published} events new since the last cursor (${audit[1]?.published ?? 0} of them tenant-scoped, ` +
+      "a second traversal with tenant_only=true), published in chunks, each with its cursor",
+  );
+  await untilRows("openai_audit_events", published);
+  // A tenant setting: the tenant's own email domains; users outside them are external.
+  await ch.insert("tenant_domains", [{ tenant: "demo", domain: ownDomain }], `demo/tenant_domains/${ownDomain}`);
+  say();
+
+  const users = await openaiCount("openai_current_users");
+  const external = await openaiIds("openai_external_users", "user_id");
+  const [projects] = await ch.rows<{ active: string; archived: string }>(
+    `SELECT toString(countIf(status = 'active')) AS active, toString(countIf(status = 'archived')) AS archived
+     FROM ${ch.table("openai_current_projects")} WHERE tenant = 'demo' AND org = {org:String}`,
+    { org: openaiOrgId },
+  );
+  const projectKeys = await openaiCount("openai_current_api_keys", "key_type = 'PROJECT'");
+  const serviceAccountKeys = await openaiCount(
+    "openai_current_api_keys",
+    "key_type = 'PROJECT' AND owner_type = 'service_account'",
+  );
+  const stale = await ch.rows<{ key_type: string; reason: string; n: string }>(
+    `SELECT key_type, reason, toString(count()) AS n FROM ${ch.table("openai_stale_keys")}
+     WHERE tenant = 'demo' AND org = {org:String} GROUP BY key_type, reason ORDER BY key_type DESC, reason`,
+    { org: openaiOrgId },
+  );
+  const staleOf = (type: string) => stale.filter((r) => r.key_type === type);
+  const orphans = await ch.rows<{ reason: string; n: string }>(
+    `SELECT reason, toString(count()) AS n FROM ${ch.table("openai_orphan_keys")}
+     WHERE tenant = 'demo' AND org = {org:String} GROUP BY reason ORDER BY reason`,
+    { org: openaiOrgId },
+  );
+  const adminKeys = await openaiCount("openai_current_api_keys", "key_type = 'ADMIN'");
+  const expiring = await openaiCount(
+    "openai_current_api_keys",
+    "key_type = 'ADMIN' AND expires_at IS NOT NULL AND expires_at < now64(3) + INTERVAL 30 DAY",
+  );
+  const types = await ch.rows<{ type: string; n: string }>(
+    `SELECT type, toString(count()) AS n FROM ${ch.table("openai_audit_events")} FINAL
+     WHERE tenant = 'demo' AND org = {org:String} GROUP BY type ORDER BY count() DESC, type LIMIT 5`,
+    { org: openaiOrgId },
+  );
+  const [events] = await ch.rows<{ n: string; types: string }>(
+    `SELECT toString(count()) AS n, toString(uniqExact(type)) AS types FROM ${ch.table("openai_audit_events")} FINAL
+     WHERE tenant = 'demo' AND org = {org:String}`,
+    { org: openaiOrgId },
+  );
+
+  const row = (label: string, text: string) => say(`  ${label.padEnd(14)} ${text}`);
+  say(`OpenAI organization ${openaiOrgId} (current views; the tenant's own domain is ${ownDomain}):`);
+  row("users", `${users}, ${external.length} external (openai_external_users)`);
+  row("projects", `${projects?.active ?? 0} active, ${projects?.archived ?? 0} archived`);
+  row("project keys", `${projectKeys}, ${serviceAccountKeys} owned by service accounts`);
+  row(
+    "stale keys",
+    `project keys: ${byReason(staleOf("PROJECT"))}; admin keys: ${byReason(staleOf("ADMIN"))} (openai_stale_keys)`,
+  );
+  row("orphan keys", `${byReason(orphans)} (openai_orphan_keys)`);
+  row("admin keys", `${adminKeys}, ${expiring} expiring within 30 days`);
+  row(
+    "audit events",
+    `${events?.n ?? 0} of ${events?.types ?? 0} types (table openai_audit_events, every run so far); the top 5:`,
+  );
+  for (const r of types) say(`    ${r.type.padEnd(36)} ${r.n}`);
+
+  // The fixture knows what a correct audit finds: compare ids, not just counts.
+  const expected = openai.expected;
+  const checks = [
+    ["stale project keys", await openaiIds("openai_stale_keys", "key_id", "key_type = 'PROJECT'"), expected.staleKeyIds],
+    ["orphan keys", await openaiIds("openai_orphan_keys", "key_id"), expected.orphanKeyIds],
+    ["external users", external, expected.externalUserIds],
+  ] as const;
+  const wrong = checks.filter(([, found, planted]) => found.join() !== [...planted].sort().join());
+  say(
+    wrong.length === 0
+      ? `  every finding planted in the simulated organization was found, and nothing else (${checks.map(([what, found]) => `${found.length} ${what}`).join(", ")})`
+      : `  findings differ from the ones planted: ${wrong.map(([what, found, planted]) => `${what} ${found.length} found, ${planted.length} planted`).join("; ")}`,
+  );
+  if (wrong.length > 0) process.exitCode = 1;
 }
 
 try {
@@ -160,8 +341,10 @@ try {
   );
   for (const r of daily) say(`  ${r.day}  ${r.org}  ${r.seats} seats`);
   say();
+  await openaiPart();
+  say();
   say(
-    "Run it again: each run adds two snapshots; copilot_current_seats always shows the newest complete one.",
+    "Run it again: each run adds two seat snapshots and one of each OpenAI list; the current views always show the newest complete one.",
   );
 } catch (err) {
   process.stderr.write(`aiaudit demo failed: ${err instanceof Error ? err.message : String(err)}\n`);
@@ -169,4 +352,5 @@ try {
 } finally {
   await app.stop().catch(() => undefined);
   await sim.close();
+  await openaiSim.close();
 }

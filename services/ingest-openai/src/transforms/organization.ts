@@ -39,7 +39,7 @@ function problems(error: z.ZodError): string {
 
 /** Every time field of an object, converted; the first implausible one is the reason. */
 function times<K extends string>(
-  raw: Record<K, unknown>,
+  raw: Partial<Record<K, unknown>>,
   fields: { required: readonly K[]; optional: readonly K[] },
   now: number,
 ): { ok: true; ms: Record<K, number | null> } | { ok: false; reason: string } {
