@@ -8,7 +8,7 @@
 import type { TopicNames } from "@aiaudit/contracts";
 import type { Pseudonymizer } from "@aiaudit/crypto";
 import { isAiauditError } from "@aiaudit/errors";
-import { createStreamRunner, type CursorStore, type StreamBase, type StreamHealth } from "@aiaudit/ingest";
+import { createStreamRunner, type CursorStore, type StreamHealth } from "@aiaudit/ingest";
 import type { KafkaClient } from "@aiaudit/kafka";
 import { AUDIT_LOGGING_OFF, createOpenaiClient, REJECTED_ADMIN_KEY } from "@aiaudit/openai-connect";
 import type { IngestOpenaiConfig } from "./config.ts";
@@ -55,10 +55,7 @@ export type StreamName =
   | "openai.service-accounts"
   | "openai.project-api-keys"
   | "openai.admin-api-keys"
-  | "openai.audit-events"
-  | "openai.tenant-audit-events";
-
-const AUDIT_STREAMS: readonly StreamName[] = ["openai.audit-events", "openai.tenant-audit-events"];
+  | "openai.audit-events";
 
 export interface ConnectionPoller {
   readonly spec: ConnectionSpec;
@@ -68,8 +65,7 @@ export interface ConnectionPoller {
   pollServiceAccounts(): Promise<SnapshotPollResult>;
   pollProjectApiKeys(): Promise<SnapshotPollResult>;
   pollAdminApiKeys(): Promise<SnapshotPollResult>;
-  /** The organization's audit events, then its tenant-scoped ones. */
-  pollAuditEvents(): Promise<AuditPollResult[]>;
+  pollAuditEvents(): Promise<AuditPollResult>;
   pollAll(): Promise<boolean>;
   health(): ReadonlyMap<StreamName, StreamHealth>;
   stop(): Promise<void>;
@@ -104,7 +100,7 @@ export function createConnectionPoller(spec: ConnectionSpec, deps: PollerDeps): 
       deps.onNote(AUDIT_LOGGING_OFF);
     },
     onSuccess(stream) {
-      if (!auditLogOff || !AUDIT_STREAMS.includes(stream as StreamName)) return;
+      if (!auditLogOff || stream !== "openai.audit-events") return;
       auditLogOff = false;
       deps.onNote(null);
     },
@@ -185,25 +181,21 @@ export function createConnectionPoller(spec: ConnectionSpec, deps: PollerDeps): 
     async (now) =>
       (await listAdminApiKeys(client, list)).map((raw) => ({ raw, result: toApiKeyRow(raw, null, p, now) })),
   );
-  const audit = AUDIT_STREAMS.map((stream) => {
-    const poll = createAuditStream(
-      client,
-      {
-        tenant: spec.tenant,
-        connectionId: spec.connectionId,
-        org: spec.orgId,
-        stream,
-        tenantOnly: stream === "openai.tenant-audit-events",
-        limit: config.OPENAI_PAGE_LIMIT,
-        maxEvents: config.AUDIT_SLICE_MAX_EVENTS,
-        overlapMs: config.AUDIT_OVERLAP_MINUTES * 60_000,
-        initialLookbackMs: config.AUDIT_INITIAL_LOOKBACK_DAYS * 86_400_000,
-      },
-      runner.base(stream) satisfies StreamBase,
-    );
-    runner.add(stream, poll);
-    return () => runner.run(stream, poll);
-  });
+  const auditEvents = createAuditStream(
+    client,
+    {
+      tenant: spec.tenant,
+      connectionId: spec.connectionId,
+      org: spec.orgId,
+      stream: "openai.audit-events",
+      limit: config.OPENAI_PAGE_LIMIT,
+      maxEvents: config.AUDIT_SLICE_MAX_EVENTS,
+      overlapMs: config.AUDIT_OVERLAP_MINUTES * 60_000,
+      initialLookbackMs: config.AUDIT_INITIAL_LOOKBACK_DAYS * 86_400_000,
+    },
+    runner.base("openai.audit-events"),
+  );
+  runner.add("openai.audit-events", auditEvents);
 
   return {
     spec,
@@ -213,11 +205,7 @@ export function createConnectionPoller(spec: ConnectionSpec, deps: PollerDeps): 
     pollServiceAccounts,
     pollProjectApiKeys,
     pollAdminApiKeys,
-    pollAuditEvents: async () => {
-      const results = [];
-      for (const poll of audit) results.push(await poll());
-      return results;
-    },
+    pollAuditEvents: () => runner.run("openai.audit-events", auditEvents),
     pollAll: runner.pollAll,
     health: runner.health,
     stop: runner.stop,

@@ -102,7 +102,8 @@ function invalid(what: string, problem: string): AiauditError {
 /**
  * Every page of a list, `after` the previous page's `last_id` (or, for admin keys, the last
  * item's id, as the SDK's CursorPage does). A page that says there is more but names no next
- * cursor, or the same one again, fails: followed blindly it would end early or loop for ever.
+ * cursor, or one already followed (the previous page's or any earlier one's), fails: followed
+ * blindly it would end early or loop for ever.
  */
 export async function* listPages(
   what: string,
@@ -110,6 +111,7 @@ export async function* listPages(
   next: "last_id" | "last_item" = "last_id",
 ): AsyncGenerator<unknown[]> {
   let after: string | undefined;
+  const followed = new Set<string>();
   for (;;) {
     let body;
     try {
@@ -121,9 +123,13 @@ export async function* listPages(
     if (!body.has_more) return;
     const last = body.data.at(-1) as { id?: unknown } | undefined;
     const cursor = next === "last_id" ? body.last_id : typeof last?.id === "string" ? last.id : undefined;
-    if (!cursor || cursor === after) {
-      throw invalid(what, `has_more is true but the next cursor is ${cursor ? "the same again" : "missing"}`);
+    if (!cursor || followed.has(cursor)) {
+      throw invalid(
+        what,
+        `has_more is true but the next cursor is ${cursor ? "one already followed" : "missing"}`,
+      );
     }
+    followed.add(cursor);
     after = cursor;
   }
 }

@@ -10,6 +10,10 @@
  *
  * Memory stays bounded: a slice is at most a day, and a slice with more than `maxEvents` events
  * is abandoned and halved (down to one second); after a quiet slice the width doubles again.
+ *
+ * Each slice is read twice: the spec has `tenant_only=true` return only tenant-scoped events
+ * (`tenant.*`, role bindings) and says they need it, so every event takes one traversal without
+ * it and one with it. Both go through the one stream, so its dedup covers an event both return.
  */
 import type OpenAI from "openai";
 import { listPages } from "./api.ts";
@@ -19,16 +23,11 @@ export interface AuditLogQuery {
   sinceMs: number;
   /** … and before this one (epoch ms). */
   untilMs: number;
-  /**
-   * Tenant-scoped events (`tenant.*`, role bindings) only: the spec has `tenant_only` return only
-   * those, so every event needs one traversal with it and one without.
-   */
-  tenantOnly: boolean;
   limit: number;
   maxEvents: number;
   /** Events per chunk handed to the caller (one Kafka transaction each). */
   chunk: number;
-  /** Called when a slice was too busy and is read again in halves. */
+  /** Called when a slice was too busy and is read again in halves, with the events read of it. */
   onSplit?: (fromMs: number, toMs: number, events: number) => void;
 }
 
@@ -53,9 +52,9 @@ export async function* auditLogChunks(client: OpenAI, query: AuditLogQuery): Asy
   let width = DAY_S;
   while (from < end) {
     const to = Math.min(end, from + width);
-    const events = await readSlice(client, from, to, query);
-    if (events === undefined) {
-      query.onSplit?.(from * 1000, to * 1000, query.maxEvents);
+    const { events, complete } = await readSlice(client, from, to, query);
+    if (!complete) {
+      query.onSplit?.(from * 1000, to * 1000, events.length);
       width = Math.max(1, Math.floor((to - from) / 2));
       continue;
     }
@@ -66,20 +65,30 @@ export async function* auditLogChunks(client: OpenAI, query: AuditLogQuery): Asy
   }
 }
 
-/** Every event of [from, to) (Unix seconds), or undefined when there are more than `maxEvents`. */
-async function readSlice(client: OpenAI, from: number, to: number, query: AuditLogQuery) {
+/**
+ * Every event of [from, to) (Unix seconds); `complete: false` when more than `maxEvents` were
+ * read before the end (the slice must be read again in halves; `events` is then what was read).
+ */
+async function readSlice(
+  client: OpenAI,
+  from: number,
+  to: number,
+  query: AuditLogQuery,
+): Promise<{ events: unknown[]; complete: boolean }> {
   const events: unknown[] = [];
-  const pages = listPages("GET /organization/audit_logs", (page) =>
-    client.admin.organization.auditLogs.list({
-      effective_at: { gte: from, lt: to },
-      limit: query.limit,
-      ...page,
-      ...(query.tenantOnly ? { tenant_only: true } : {}),
-    }),
-  );
-  for await (const page of pages) {
-    events.push(...page);
-    if (events.length > query.maxEvents && to - from > 1) return undefined;
+  for (const tenantOnly of [false, true]) {
+    const pages = listPages(`GET /organization/audit_logs${tenantOnly ? "?tenant_only=true" : ""}`, (page) =>
+      client.admin.organization.auditLogs.list({
+        effective_at: { gte: from, lt: to },
+        limit: query.limit,
+        ...page,
+        ...(tenantOnly ? { tenant_only: true } : {}),
+      }),
+    );
+    for await (const page of pages) {
+      events.push(...page);
+      if (events.length > query.maxEvents && to - from > 1) return { events, complete: false };
+    }
   }
-  return events;
+  return { events, complete: true };
 }

@@ -2,8 +2,7 @@
  * The audit-log streams as windowed cursor streams (`@aiaudit/ingest`): each poll reads from an
  * overlap before the newest event already published, time slice by time slice, oldest first,
  * and publishes each chunk with the advanced cursor and its dedup state in one transaction, so
- * every event id reaches the topic once. Two traversals cover every event: the organization's
- * events, and the tenant-scoped ones that `tenant_only=true` alone returns.
+ * every event id reaches the topic once.
  */
 import { codecs, recordKey, type OpenaiAuditEvent } from "@aiaudit/contracts";
 import { createWindowedStream, type StreamBase, type WindowedPollResult } from "@aiaudit/ingest";
@@ -18,7 +17,6 @@ export interface AuditStreamSettings {
   connectionId: string;
   org: string;
   stream: string;
-  tenantOnly: boolean;
   limit: number;
   maxEvents: number;
   overlapMs: number;
@@ -38,7 +36,6 @@ export function createAuditStream(client: OpenAI, settings: AuditStreamSettings,
         auditLogChunks(client, {
           sinceMs,
           untilMs: now(),
-          tenantOnly: settings.tenantOnly,
           limit: settings.limit,
           maxEvents: settings.maxEvents,
           chunk: CHUNK,
@@ -60,7 +57,7 @@ export function createAuditStream(client: OpenAI, settings: AuditStreamSettings,
           key: recordKey(settings.tenant, settings.org, event.event_id),
           value: codecs.openaiAuditEvent.encode(event),
         })),
-      source: `openai:GET /organization/audit_logs${settings.tenantOnly ? "?tenant_only=true" : ""}`,
+      source: "openai:GET /organization/audit_logs",
       topic: deps.topics.openaiAuditEvents,
       kind: "openai-audit-log",
     },

@@ -16,7 +16,8 @@ export function fromSeconds(field: string, seconds: unknown, now: number, future
   // An expiry lies ahead by nature: it may be any time before 2300.
   const latest = future ? LATEST_EXPIRY_MS : now;
   if (timeRangeIssue(field, seconds * 1000, latest) === undefined) return { ok: true, ms: seconds * 1000 };
-  const hint = timeRangeIssue(field, seconds, now) === undefined ? ": milliseconds?" : "";
+  // The hint uses the same range: an expiry a week ahead sent in ms would otherwise get none.
+  const hint = timeRangeIssue(field, seconds, latest) === undefined ? ": milliseconds?" : "";
   const range = future ? "2008-01-01 .. 2300-01-01" : "2008-01-01 .. now+1d";
   return { ok: false, reason: `${field} ${seconds} is out of range (${range})${hint}` };
 }

@@ -92,10 +92,12 @@ describe("ingest-openai streams", () => {
   });
 
   it("publishes every audit event once, both traversals, across polls and late arrivals", async () => {
-    const [org, tenant] = await poller().pollAuditEvents();
-    assert.ok(org && tenant);
-    assert.equal(org.published + tenant.published, 600);
-    assert.ok(tenant.published > 0, "tenant-scoped events need tenant_only=true");
+    const first = await poller().pollAuditEvents();
+    assert.equal(first.published, 600);
+    const tenantOnly = sim.requests.filter(
+      (r) => r.path.endsWith("/audit_logs") && r.query.tenant_only === "true",
+    );
+    assert.ok(tenantOnly.length > 0, "tenant-scoped events need tenant_only=true");
     const late = auditLogs({
       count: 50,
       fromMs: Date.now() - 10 * 60_000,
@@ -106,10 +108,7 @@ describe("ingest-openai streams", () => {
     });
     sim.addAuditLogs(ORG_ID, late);
     const again = await poller().pollAuditEvents();
-    assert.equal(
-      again.reduce((n, r) => n + r.published, 0),
-      50,
-    );
+    assert.equal(again.published, 50);
     const events = await auditEventsOf(kafka, prefix);
     const ids = events.map((e) => e.event_id);
     assert.equal(new Set(ids).size, ids.length, "an event id is in the topic twice");

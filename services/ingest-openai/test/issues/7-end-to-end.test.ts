@@ -215,9 +215,7 @@ describe("issue 7: an organization end to end, across a kill -9", () => {
       haystacks.push([
         `topic ${topic}`,
         records
-          .map(
-            (r) => `${r.key ?? ""} ${r.value?.toString("latin1") ?? ""} ${JSON.stringify(r.headers)}`,
-          )
+          .map((r) => `${r.key ?? ""} ${r.value?.toString("latin1") ?? ""} ${JSON.stringify(r.headers)}`)
           .join("\n"),
       ]);
     }
