@@ -80,7 +80,6 @@ export function createConnectionPoller(spec: ConnectionSpec, deps: PollerDeps): 
     maxRetries: config.OPENAI_MAX_RETRIES,
   });
   const list = { limit: config.OPENAI_PAGE_LIMIT };
-  let auditLogOff = false;
   const runner = createStreamRunner<StreamName>({
     connectionId: spec.connectionId,
     transactionalIdPrefix: `${config.KAFKA_TOPIC_PREFIX}.ingest-openai.${spec.tenant}.${spec.connectionId}`,
@@ -93,16 +92,15 @@ export function createConnectionPoller(spec: ConnectionSpec, deps: PollerDeps): 
     pollIntervalMs: config.POLL_INTERVAL_SECONDS * 1000,
     retryFirstMs: config.POLL_RETRY_FIRST_SECONDS * 1000,
     onUnauthorized: () => deps.onBroken(REJECTED_ADMIN_KEY),
+    // The connection's status message says whether the audit log can be read; the connections
+    // write it only when it changes.
     onFailure(stream, err) {
-      if (!isAiauditError(err, "AUDIT_LOG_DISABLED") || auditLogOff) return;
-      auditLogOff = true;
+      if (!isAiauditError(err, "AUDIT_LOG_DISABLED")) return;
       events.auditLogDisabled({ connection: spec.connectionId });
       deps.onNote(AUDIT_LOGGING_OFF);
     },
     onSuccess(stream) {
-      if (!auditLogOff || stream !== "openai.audit-events") return;
-      auditLogOff = false;
-      deps.onNote(null);
+      if (stream === "openai.audit-events") deps.onNote(null);
     },
   });
 
