@@ -190,6 +190,13 @@ export function createConnectionPoller(spec: ConnectionSpec, deps: PollerDeps): 
       maxEvents: config.AUDIT_SLICE_MAX_EVENTS,
       overlapMs: config.AUDIT_OVERLAP_MINUTES * 60_000,
       initialLookbackMs: config.AUDIT_INITIAL_LOOKBACK_DAYS * 86_400_000,
+      onSplit: (fromMs, toMs, read) =>
+        events.auditSliceSplit({
+          org: spec.orgId,
+          from: new Date(fromMs).toISOString(),
+          to: new Date(toMs).toISOString(),
+          events: read,
+        }),
     },
     runner.base("openai.audit-events"),
   );

@@ -9,6 +9,12 @@ import type { Logger } from "@aiaudit/logger";
 export function telemetry(log: Logger, registry?: Registry) {
   return {
     ...ingestTelemetry("ingest-openai", log, registry),
+    auditSliceSplit(fields: { org: string; from: string; to: string; events: number }) {
+      log.info(
+        { event: "audit_slice_split", ...fields },
+        "an audit-log time slice held more events than AUDIT_SLICE_MAX_EVENTS: read again in halves",
+      );
+    },
     auditLogDisabled(fields: { connection: string }) {
       log.warn(
         { event: "audit_log_disabled", ...fields },

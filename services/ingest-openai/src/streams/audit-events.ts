@@ -21,6 +21,8 @@ export interface AuditStreamSettings {
   maxEvents: number;
   overlapMs: number;
   initialLookbackMs: number;
+  /** A time slice was too busy and is read again in halves. */
+  onSplit?: (fromMs: number, toMs: number, events: number) => void;
 }
 
 /** Events per Kafka transaction. */
@@ -39,6 +41,7 @@ export function createAuditStream(client: OpenAI, settings: AuditStreamSettings,
           limit: settings.limit,
           maxEvents: settings.maxEvents,
           chunk: CHUNK,
+          ...(settings.onSplit ? { onSplit: settings.onSplit } : {}),
         }),
       parse(raw, at) {
         const r = toAuditEvent(raw, {
