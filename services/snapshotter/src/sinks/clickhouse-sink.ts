@@ -16,12 +16,15 @@
  * topic (already pseudonymized), after the good rows are in. A seat END marker refused in its
  * second table (the daily count) keeps the marker row it already wrote in the first.
  *
- * Tokens: an insert's token names the topic, partition, first and last offset and the number of
- * records it covers. A re-delivered batch (a crash before the commit) takes the same path through
- * the same splits, so every insert that had landed is a no-op; the count tells apart two inserts
- * over the same offsets whose records differ (a time that was too far ahead then is fine now).
- * ReplacingMergeTree on each row's natural id stays the second line of defence.
+ * Tokens: an insert's token names the topic, partition, first and last offset, the table, and a
+ * digest of the records' values it covers. A re-delivered batch (a crash before the commit) takes
+ * the same path through the same splits, so every insert that had landed is a no-op; the digest
+ * tells apart inserts over the same offsets whose records differ: a slice of another size after a
+ * split, or a topic deleted and created again, whose offsets start over (issue 7: the same
+ * offsets of a recreated topic were dropped as duplicates). ReplacingMergeTree on each row's
+ * natural id stays the second line of defence.
  */
+import { createHash } from "node:crypto";
 import { isRowRejection, type ClickHouse } from "@aiaudit/clickhouse";
 import { deadLetter, type AvroCodec } from "@aiaudit/contracts";
 import { ErrorCodes, describeError, type ErrorCode } from "@aiaudit/errors";
@@ -133,7 +136,9 @@ async function insertIsolating<T>(
   const last = slice.at(-1);
   if (!first || !last) return 0;
   const rows = slice.flatMap((e) => e.rows[table] ?? []);
-  const token = `${batch.topic}/${batch.partition}/${first.record.offset}-${last.record.offset}/${slice.length}/${table}`;
+  const digest = createHash("sha256");
+  for (const e of slice) digest.update(e.record.value ?? Buffer.alloc(0));
+  const token = `${batch.topic}/${batch.partition}/${first.record.offset}-${last.record.offset}/${table}/${digest.digest("hex").slice(0, 16)}`;
   try {
     await ch.insert(table, rows, token);
     return rows.length;
