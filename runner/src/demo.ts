@@ -51,13 +51,15 @@ const openai = openaiOrg({
   orphanKeys: 6,
   serviceAccountKeys: 4,
   auditEvents: 800,
+  auditDays: 7,
   ownDomain,
 });
 const openaiSim = await startOpenaiSimulator({ orgs: { [openaiOrgId]: openai.org } });
 // The service reads its admin key from a file, as in production; the file lives only until the
 // configuration is loaded.
 const adminKeyDir = mkdtempSync(join(tmpdir(), "aiaudit-demo-"));
-writeFileSync(join(adminKeyDir, "openai-admin-key"), adminKey, { mode: 0o600 });
+const adminKeyFile = join(adminKeyDir, "openai-admin-key");
+writeFileSync(adminKeyFile, adminKey, { mode: 0o600 });
 
 const env = {
   KAFKA_TOPIC_PREFIX: "aiaudit-demo",
@@ -72,7 +74,7 @@ const env = {
   PSEUDONYM_KEY: readFileSync(keyFile, "utf8").trim(),
   SEATS_PER_PAGE: "50",
   OPENAI_ORG_ID: openaiOrgId,
-  OPENAI_ADMIN_KEY_FILE: join(adminKeyDir, "openai-admin-key"),
+  OPENAI_ADMIN_KEY_FILE: adminKeyFile,
   OPENAI_API_URL: `${openaiSim.url}/v1`,
 };
 const logger = createLogger({ name: "aiaudit-demo", level: process.env.LOG_LEVEL ?? "error" });
@@ -83,7 +85,11 @@ try {
   rmSync(adminKeyDir, { recursive: true, force: true });
 }
 const app = await createAllInOne(
-  { ingestCopilot: loadIngestConfig(env), snapshotter: loadSnapshotterConfig(env), ingestOpenai: openaiConfig },
+  {
+    ingestCopilot: loadIngestConfig(env),
+    snapshotter: loadSnapshotterConfig(env),
+    ingestOpenai: openaiConfig,
+  },
   logger,
   { schedule: false },
 );
@@ -153,13 +159,13 @@ async function openaiPart(): Promise<void> {
       `${o.auditLogs.length} audit events over 7 days`,
   );
   const snapshots = [
-    ["USERS", await poller.pollUsers()],
-    ["PROJECTS", await poller.pollProjects()],
-    ["SERVICE_ACCOUNTS", await poller.pollServiceAccounts()],
-    ["PROJECT_API_KEYS", await poller.pollProjectApiKeys()],
-    ["ADMIN_API_KEYS", await poller.pollAdminApiKeys()],
+    ["USERS", "users", await poller.pollUsers()],
+    ["PROJECTS", "projects", await poller.pollProjects()],
+    ["SERVICE_ACCOUNTS", "service accounts", await poller.pollServiceAccounts()],
+    ["PROJECT_API_KEYS", "project keys", await poller.pollProjectApiKeys()],
+    ["ADMIN_API_KEYS", "admin keys", await poller.pollAdminApiKeys()],
   ] as const;
-  for (const [entity, { snapshotId }] of snapshots) {
+  for (const [entity, , { snapshotId }] of snapshots) {
     await until(`the ${entity} snapshot ${snapshotId} did not become current`, async () => {
       const [r] = await ch.rows<{ id: string }>(
         `SELECT snapshot_id AS id FROM ${ch.table("openai_current_snapshots")}
@@ -170,18 +176,21 @@ async function openaiPart(): Promise<void> {
     });
   }
   say(
-    `snapshots: ${snapshots.map(([entity, r]) => `${r.rows} ${entity.toLowerCase().replaceAll("_", " ")}`).join(", ")}; ` +
+    `snapshots: ${snapshots.map(([, label, r]) => `${r.rows} ${label}`).join(", ")}; ` +
       "each one Kafka transaction, now current in ClickHouse",
   );
-  const audit = await poller.pollAuditEvents();
-  const published = audit.reduce((n, r) => n + r.published, 0);
+  const { published } = await poller.pollAuditEvents();
   say(
-    `audit log: ${published} events new since the last cursor (${audit[1]?.published ?? 0} of them tenant-scoped, ` +
-      "a second traversal with tenant_only=true), published in chunks, each with its cursor",
+    `audit log: ${published} event${published === 1 ? "" : "s"} new since the last cursor (each day read twice, the second time with ` +
+      "tenant_only=true for the tenant-scoped events), published oldest first in chunks, each with its cursor",
   );
   await untilRows("openai_audit_events", published);
   // A tenant setting: the tenant's own email domains; users outside them are external.
-  await ch.insert("tenant_domains", [{ tenant: "demo", domain: ownDomain }], `demo/tenant_domains/${ownDomain}`);
+  await ch.insert(
+    "tenant_domains",
+    [{ tenant: "demo", domain: ownDomain }],
+    `demo/tenant_domains/${ownDomain}`,
+  );
   say();
 
   const users = await openaiCount("openai_current_users");
@@ -243,7 +252,11 @@ async function openaiPart(): Promise<void> {
   // The fixture knows what a correct audit finds: compare ids, not just counts.
   const expected = openai.expected;
   const checks = [
-    ["stale project keys", await openaiIds("openai_stale_keys", "key_id", "key_type = 'PROJECT'"), expected.staleKeyIds],
+    [
+      "stale project keys",
+      await openaiIds("openai_stale_keys", "key_id", "key_type = 'PROJECT'"),
+      expected.staleKeyIds,
+    ],
     ["orphan keys", await openaiIds("openai_orphan_keys", "key_id"), expected.orphanKeyIds],
     ["external users", external, expected.externalUserIds],
   ] as const;
