@@ -15,6 +15,12 @@ export {
 } from "./connections.ts";
 export { createCursorStore, decodeCursor, type CursorRecords, type CursorStore } from "./cursors.ts";
 export { publishWithCursor, type CursorWrite } from "./publish.ts";
+export {
+  createIngestService,
+  type HealthyPoller,
+  type IngestContext,
+  type IngestService,
+} from "./service.ts";
 export { withCommittedState, type StreamBase } from "./stream.ts";
 export {
   createStreamRunner,

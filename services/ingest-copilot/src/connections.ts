@@ -12,8 +12,6 @@ import type { IngestCopilotConfig } from "./config.ts";
 import { createConnectionPoller, type ConnectionPoller, type ConnectionSpec } from "./connection-poller.ts";
 import type { Telemetry } from "./telemetry.ts";
 
-export { connectionKey } from "@aiaudit/ingest";
-
 export interface ConnectionsDeps {
   config: IngestCopilotConfig;
   kafka: KafkaClient;

@@ -4,17 +4,15 @@
  * if any. One instance serves every tenant (or only TENANT_ID's); instances share the connections
  * through Kafka's group protocol.
  */
-import { topicNames, topicSpecs } from "@aiaudit/contracts";
 import { createKeyring } from "@aiaudit/crypto";
 import { githubConnectionId } from "@aiaudit/github-connect";
+import { createIngestService, type IngestService } from "@aiaudit/ingest";
 import { createKafka, type KafkaClient } from "@aiaudit/kafka";
 import type { Logger } from "@aiaudit/logger";
-import { readinessCheck, type Readiness } from "@aiaudit/runtime";
 import type { Registry } from "prom-client";
 import type { IngestCopilotConfig } from "./config.ts";
 import type { ConnectionPoller } from "./connection-poller.ts";
-import { connectionKey, createConnections } from "./connections.ts";
-import { createCursorStore } from "@aiaudit/ingest";
+import { createConnections } from "./connections.ts";
 import type { AuditPollResult } from "./streams/audit-events.ts";
 import type { SeatPollResult } from "./streams/seats.ts";
 import { telemetry } from "./telemetry.ts";
@@ -29,16 +27,7 @@ export interface ServiceDeps {
   registry?: Registry;
 }
 
-export interface IngestCopilotService {
-  /** Creates the topics, follows the connections topic, polls every connection now and on schedule. */
-  start(): Promise<void>;
-  /** One poll of every connection (GITHUB_ORG's and the topic's), then stop: true when all succeeded. */
-  runOnce(): Promise<boolean>;
-  /** Kafka reachable and no stream stuck (three failures in a row). */
-  ready(): Promise<Readiness>;
-  stop(): Promise<void>;
-  /** The poller of a connection, by `tenant/connection-id` or, for TENANT_ID's, by connection id. */
-  connection(id: string): ConnectionPoller | undefined;
+export interface IngestCopilotService extends IngestService<ConnectionPoller> {
   /** GITHUB_ORG's seat snapshot now (after any seat poll in flight). */
   pollSeats(): Promise<SeatPollResult>;
   /** GITHUB_ORG's Copilot audit events (action:copilot) not yet published. */
@@ -46,9 +35,6 @@ export interface IngestCopilotService {
   /** GITHUB_ORG's agent events (actor:Copilot) not yet published. */
   pollAgentEvents(): Promise<AuditPollResult>;
 }
-
-/** A stream that failed this many times in a row makes the service not ready. */
-const STUCK_AFTER_FAILURES = 3;
 
 export function createService(config: IngestCopilotConfig, deps: ServiceDeps): IngestCopilotService {
   const log = deps.logger.child({ component: "ingest-copilot" });
@@ -60,27 +46,26 @@ export function createService(config: IngestCopilotConfig, deps: ServiceDeps): I
       clientId: `${config.KAFKA_CLIENT_ID}-ingest-copilot`,
       logger: log,
     });
-  const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
-  const cursorStore = createCursorStore(kafka, topics.cursors, `${config.KAFKA_TOPIC_PREFIX}.ingest-copilot`);
-  let started: Promise<void> | undefined;
-  const init = () =>
-    (started ??= (async () => {
-      await kafka.ensureTopics(topicSpecs(config.KAFKA_TOPIC_PREFIX));
-      await cursorStore.start();
-    })());
-  const connections = createConnections({
-    config,
-    kafka,
-    topics,
-    keyring: createKeyring(config.pseudonymKeys),
-    cursorStore,
-    ready: init,
-    telemetry: events,
-    log,
-  });
-  const staticOrg =
-    config.GITHUB_ORG !== undefined && config.githubToken !== undefined && config.TENANT_ID !== undefined
-      ? connections.add({
+  let staticOrg: ConnectionPoller | undefined;
+  const service = createIngestService(
+    { service: "ingest-copilot", topicPrefix: config.KAFKA_TOPIC_PREFIX, tenantId: config.TENANT_ID, kafka },
+    ({ topics, cursorStore, ready }) => {
+      const connections = createConnections({
+        config,
+        kafka,
+        topics,
+        keyring: createKeyring(config.pseudonymKeys),
+        cursorStore,
+        ready,
+        telemetry: events,
+        log,
+      });
+      if (
+        config.GITHUB_ORG !== undefined &&
+        config.githubToken !== undefined &&
+        config.TENANT_ID !== undefined
+      ) {
+        staticOrg = connections.add({
           tenant: config.TENANT_ID,
           connectionId: githubConnectionId("ORGANIZATION", config.GITHUB_ORG),
           kind: "ORGANIZATION",
@@ -88,48 +73,18 @@ export function createService(config: IngestCopilotConfig, deps: ServiceDeps): I
           baseUrl: config.GITHUB_API_URL,
           token: config.githubToken,
           keepUsageContent: false,
-        })
-      : undefined;
+        });
+      }
+      return connections;
+    },
+  );
   function staticPoller(): ConnectionPoller {
     if (!staticOrg) throw new Error("GITHUB_ORG is not configured");
     return staticOrg;
   }
 
-  async function stop(): Promise<void> {
-    await connections.stop();
-    await cursorStore.stop();
-  }
-
   return {
-    async start() {
-      await init();
-      await connections.follow();
-    },
-    async runOnce() {
-      try {
-        await init();
-        return await connections.pollEachOnce();
-      } finally {
-        await stop();
-      }
-    },
-    async ready() {
-      const checks: Readiness["checks"] = { kafka: await readinessCheck(() => kafka.ping()) };
-      for (const poller of connections.all()) {
-        for (const [stream, h] of poller.health()) {
-          if (h.consecutiveFailures < STUCK_AFTER_FAILURES) continue;
-          checks[`${poller.spec.tenant}/${poller.spec.connectionId}/${stream}`] = {
-            ok: false,
-            detail: `${h.consecutiveFailures} failures in a row; last: ${h.lastError ?? "unknown"}`,
-          };
-        }
-      }
-      return { ready: Object.values(checks).every((c) => c.ok), checks };
-    },
-    stop,
-    connection: (id) =>
-      connections.get(id) ??
-      (config.TENANT_ID ? connections.get(connectionKey(config.TENANT_ID, id)) : undefined),
+    ...service,
     pollSeats: () => staticPoller().pollSeats(),
     pollAuditEvents: () => staticPoller().pollAuditEvents(),
     pollAgentEvents: () => staticPoller().pollAgentEvents(),

@@ -61,3 +61,31 @@ export function readInputFile(file: string, what: string): string {
   if (!read.ok) throw new Error(`cannot read the ${what} file ${file}: ${read.why}`);
   return read.text.trim();
 }
+
+/**
+ * An http(s) URL with a host and nothing a base URL cannot hold, checked before any request.
+ * `secret` says where the credential goes instead of the URL; `example` what a good one looks like.
+ */
+export function baseUrlOption(value: string, secret: string, example: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  const problem =
+    url === undefined
+      ? "is not a URL"
+      : !["http:", "https:"].includes(url.protocol)
+        ? `has the scheme ${url.protocol.slice(0, -1)}, not http or https`
+        : url.username || url.password
+          ? `holds credentials: ${secret}`
+          : url.search || url.hash
+            ? "has a query or fragment"
+            : undefined;
+  if (problem !== undefined) {
+    const shown = url?.username || url?.password ? "(not repeated here)" : JSON.stringify(value);
+    throw new UsageError(`--base-url ${shown} ${problem}: e.g. ${example}`);
+  }
+  return value.replace(/\/+$/, "");
+}

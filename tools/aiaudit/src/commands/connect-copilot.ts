@@ -9,6 +9,7 @@ import { codecs } from "@aiaudit/contracts";
 import { githubConnection, probeGithub } from "@aiaudit/github-connect";
 import { publishConnection } from "../connections.ts";
 import {
+  baseUrlOption,
   parseOptions,
   readAll,
   readInputFile,
@@ -61,7 +62,11 @@ async function run(args: string[], io: Io): Promise<number> {
       `${values.org ? "--org" : "--enterprise"} ${JSON.stringify(slug)} is not a GitHub name: letters, digits and dashes`,
     );
   }
-  const baseUrl = baseUrlOption(values["base-url"]);
+  const baseUrl = baseUrlOption(
+    values["base-url"],
+    "the token goes in --token-file or standard input",
+    "https://api.github.com, or https://HOST/api/v3 for GHES",
+  );
   const env = parseEnv(envSchema, io.env);
   const token = values["token-file"]
     ? readInputFile(values["token-file"], "token")
@@ -93,31 +98,4 @@ async function run(args: string[], io: Io): Promise<number> {
       (probe.expiresAt ? `; the token expires ${new Date(probe.expiresAt).toISOString()}` : ""),
   );
   return 0;
-}
-
-/** An http(s) URL with a host and nothing a base URL cannot hold, checked before any request. */
-function baseUrlOption(value: string): string {
-  let url: URL | undefined;
-  try {
-    url = new URL(value);
-  } catch {
-    url = undefined;
-  }
-  const problem =
-    url === undefined
-      ? "is not a URL"
-      : !["http:", "https:"].includes(url.protocol)
-        ? `has the scheme ${url.protocol.slice(0, -1)}, not http or https`
-        : url.username || url.password
-          ? "holds credentials: the token goes in --token-file or standard input"
-          : url.search || url.hash
-            ? "has a query or fragment"
-            : undefined;
-  if (problem !== undefined) {
-    const shown = url?.username || url?.password ? "(not repeated here)" : JSON.stringify(value);
-    throw new UsageError(
-      `--base-url ${shown} ${problem}: e.g. https://api.github.com, or https://HOST/api/v3 for GHES`,
-    );
-  }
-  return value.replace(/\/+$/, "");
 }

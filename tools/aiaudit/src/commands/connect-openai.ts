@@ -10,6 +10,7 @@ import { codecs } from "@aiaudit/contracts";
 import { checkAdminKeyShape, OPENAI_API_URL, openaiConnection, probeOpenai } from "@aiaudit/openai-connect";
 import { publishConnection } from "../connections.ts";
 import {
+  baseUrlOption,
   parseOptions,
   readAll,
   readInputFile,
@@ -88,7 +89,11 @@ async function run(args: string[], io: Io): Promise<number> {
   const name = values.name?.trim();
   if (values.name !== undefined && !name)
     throw new UsageError("--name is empty: leave it out to show the organization id");
-  const baseUrl = baseUrlOption(values["base-url"]);
+  const baseUrl = baseUrlOption(
+    values["base-url"],
+    "the key goes in --key-file or standard input",
+    "https://api.openai.com/v1, or a proxy's URL up to /v1",
+  );
   if (Boolean(values["key-file"]) === values["key-stdin"])
     throw new UsageError("give exactly one of --key-file F and --key-stdin");
   const env = parseEnv(envSchema, io.env);
@@ -128,31 +133,4 @@ async function run(args: string[], io: Io): Promise<number> {
     `connected ${record.tenant}/${record.connection_id} (OpenAI organization ${orgId}${name ? ` "${name}"` : ""} at ${baseUrl})`,
   );
   return 0;
-}
-
-/** An http(s) URL with a host and nothing a base URL cannot hold, checked before any request. */
-function baseUrlOption(value: string): string {
-  let url: URL | undefined;
-  try {
-    url = new URL(value);
-  } catch {
-    url = undefined;
-  }
-  const problem =
-    url === undefined
-      ? "is not a URL"
-      : !["http:", "https:"].includes(url.protocol)
-        ? `has the scheme ${url.protocol.slice(0, -1)}, not http or https`
-        : url.username || url.password
-          ? "holds credentials: the key goes in --key-file or standard input"
-          : url.search || url.hash
-            ? "has a query or fragment"
-            : undefined;
-  if (problem !== undefined) {
-    const shown = url?.username || url?.password ? "(not repeated here)" : JSON.stringify(value);
-    throw new UsageError(
-      `--base-url ${shown} ${problem}: e.g. https://api.openai.com/v1, or a proxy's URL up to /v1`,
-    );
-  }
-  return value.replace(/\/+$/, "");
 }
