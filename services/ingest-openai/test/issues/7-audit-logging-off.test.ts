@@ -1,8 +1,9 @@
 /**
  * Issue 7, "Done when": an organization with audit logging switched off is shown as such on the
  * connection (`aiaudit status`), while its users, projects and keys still flow; once switched
- * on, the message goes and the events come. The connection is made as a user makes it: sealed
- * on the connections topic, opened by the service with SECRETS_KEY.
+ * on, the message goes and the events come. The connections are made as a user makes them:
+ * sealed on the connections topic, opened by the service with SECRETS_KEY; a second one, whose
+ * key OpenAI rejects, breaks alone.
  */
 import assert from "node:assert/strict";
 import { Readable } from "node:stream";
@@ -11,7 +12,12 @@ import { runCli } from "@aiaudit/cli";
 import { codecs, topicNames, type ConnectionRecord } from "@aiaudit/contracts";
 import { createService } from "@aiaudit/ingest-openai";
 import { loadConfig } from "@aiaudit/ingest-openai/config";
-import { AUDIT_LOGGING_OFF, openaiConnection, openaiConnectionId } from "@aiaudit/openai-connect";
+import {
+  AUDIT_LOGGING_OFF,
+  openaiConnection,
+  openaiConnectionId,
+  REJECTED_ADMIN_KEY,
+} from "@aiaudit/openai-connect";
 import { openaiOrg, startOpenaiSimulator, type OpenaiSimulator } from "@aiaudit/sim-openai";
 import { captureLogger, testKafka, TEST_BROKERS, uniquePrefix, waitFor } from "@aiaudit/testing";
 import { ADMIN_KEY, auditEventsOf, ORG_ID, snapshotRecords } from "../helpers.ts";
@@ -22,6 +28,7 @@ const prefix = uniquePrefix("openai-logging-off");
 const topics = topicNames(prefix);
 const secretsKey = Buffer.alloc(32, 0x77);
 const key = `tenant-a/${openaiConnectionId(ORG_ID)}`;
+const otherKey = `tenant-a/${openaiConnectionId("org-other")}`;
 const fixture = openaiOrg({
   orgId: ORG_ID,
   adminKey: ADMIN_KEY,
@@ -52,8 +59,8 @@ async function pass(): Promise<boolean> {
   return createService(loadConfig(env), { logger, kafka }).runOnce();
 }
 
-async function connection(): Promise<ConnectionRecord> {
-  const records = (await kafka.readTopic(topics.connections)).filter((r) => r.key === key && r.value);
+async function connection(which = key): Promise<ConnectionRecord> {
+  const records = (await kafka.readTopic(topics.connections)).filter((r) => r.key === which && r.value);
   const last = records.at(-1);
   assert.ok(last?.value);
   return codecs.connection.decode(last.value);
@@ -83,9 +90,21 @@ before(async () => {
     secretsKey,
     now: Date.now(),
   });
+  // A second organization whose key OpenAI rejects: it breaks alone.
+  const rejected = openaiConnection({
+    tenant: "tenant-a",
+    orgId: "org-other",
+    baseUrl: `${sim.url}/v1`,
+    adminKey: "sk-admin-revoked000000000000000000000000",
+    secretsKey,
+    now: Date.now(),
+  });
   const producer = await kafka.transactionalProducer(`${prefix}.connect`);
   await producer.transaction((tx) =>
-    tx.send([{ topic: topics.connections, key, value: codecs.connection.encode(record) }]),
+    tx.send([
+      { topic: topics.connections, key, value: codecs.connection.encode(record) },
+      { topic: topics.connections, key: otherKey, value: codecs.connection.encode(rejected) },
+    ]),
   );
   await producer.disconnect();
 });
@@ -108,6 +127,11 @@ describe("issue 7: an organization with audit logging switched off", () => {
       (r) => r.kind === "END" && r.entity === "PROJECT_API_KEYS",
     );
     assert.equal(keys.at(-1)?.row_count, 6);
+    const other = await waitFor("the rejected key's connection broken", async () => {
+      const r = await connection(otherKey);
+      return r.status === "BROKEN" ? r : undefined;
+    });
+    assert.equal(other.status_message, REJECTED_ADMIN_KEY);
     const text = await status();
     assert.match(text, /OpenAI organization org-acme/);
     assert.ok(text.includes(AUDIT_LOGGING_OFF), text);
