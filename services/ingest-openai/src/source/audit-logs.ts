@@ -9,7 +9,8 @@
  * crash anywhere re-reads from the last committed event (with its overlap and dedup).
  *
  * Memory stays bounded: a slice is at most a day, and a slice with more than `maxEvents` events
- * is abandoned and halved (down to one second); after a quiet slice the width doubles again.
+ * is abandoned and halved (down to one second); after a quiet slice the width doubles again. The
+ * next slice is read while the caller publishes the current one: at most two slices are held.
  *
  * Each slice is read twice: the spec has `tenant_only=true` return only tenant-scoped events
  * (`tenant.*`, role bindings) and says they need it, so every event takes one traversal without
@@ -50,18 +51,27 @@ export async function* auditLogChunks(client: OpenAI, query: AuditLogQuery): Asy
   const end = Math.floor(query.untilMs / 1000);
   let from = Math.floor(query.sinceMs / 1000);
   let width = DAY_S;
-  while (from < end) {
-    const to = Math.min(end, from + width);
-    const { events, complete } = await readSlice(client, from, to, query);
+  const read = (to: number) => {
+    const slice = { to, result: readSlice(client, from, to, query) };
+    slice.result.catch(() => undefined); // a failure surfaces when the loop awaits it
+    return slice;
+  };
+  let next = from < end ? read(Math.min(end, from + width)) : undefined;
+  while (next) {
+    const { to, result } = next;
+    const { events, complete } = await result;
     if (!complete) {
       query.onSplit?.(from * 1000, to * 1000, events.length);
       width = Math.max(1, Math.floor((to - from) / 2));
+      next = read(Math.min(end, from + width));
       continue;
     }
-    events.sort(byTime);
-    for (let i = 0; i < events.length; i += query.chunk) yield events.slice(i, i + query.chunk);
     from = to;
     if (events.length < query.maxEvents / 4) width = Math.min(DAY_S, width * 2);
+    // The next slice is read while this one's chunks are published (at most two slices held).
+    next = from < end ? read(Math.min(end, from + width)) : undefined;
+    events.sort(byTime);
+    for (let i = 0; i < events.length; i += query.chunk) yield events.slice(i, i + query.chunk);
   }
 }
 
