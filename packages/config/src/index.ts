@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { AiauditError, ErrorCodes } from "@aiaudit/errors";
-import { hostPorts } from "./values.ts";
+import { hostPorts, key32, tenantId } from "./values.ts";
 
 export { csv, hostPorts, key32, readTextFile, tenantId } from "./values.ts";
 export {
@@ -130,3 +130,35 @@ export function runtimeEnv(defaultHttpPort: number) {
       .describe("port of /healthz, /readyz and /metrics; 0 turns the HTTP server off"),
   };
 }
+
+/**
+ * Settings every ingest service shares (packages/ingest): whose connections it polls, the key
+ * that opens their sealed credentials, and its schedule.
+ */
+export const ingestEnv = {
+  TENANT_ID: tenantId
+    .optional()
+    .describe("the one tenant (customer) this instance serves; unset: every tenant on the connections topic"),
+  SECRETS_KEY: key32
+    .optional()
+    .describe("32-byte key that opens the credentials sealed by `aiaudit connect` (hex or base64)"),
+  POLL_INTERVAL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .default(3600)
+    .describe("seconds between polls of a connection"),
+  POLL_RETRY_FIRST_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(3600)
+    .default(15)
+    .describe("seconds before a failed poll is tried again; doubled on each failure, at most 5 minutes"),
+  AUDIT_OVERLAP_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(30)
+    .describe("minutes each audit-log poll re-reads before the newest event, for late arrivals"),
+};

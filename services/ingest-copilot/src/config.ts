@@ -10,26 +10,23 @@
 import { z } from "zod";
 import {
   configError,
+  ingestEnv,
   kafkaEnv,
-  key32,
   logEnv,
   parseEnv,
   pseudonymKeyEnv,
   pseudonymKeysFrom,
   readTextFile,
   runtimeEnv,
-  tenantId,
   type Env,
   type PseudonymKeys,
 } from "@aiaudit/config";
 
 const schema = z.object({
   ...kafkaEnv,
+  ...ingestEnv,
   ...logEnv,
   ...runtimeEnv(9464),
-  TENANT_ID: tenantId
-    .optional()
-    .describe("the one tenant (customer) this instance serves; unset: every tenant on the connections topic"),
   GITHUB_ORG: z
     .string()
     .min(1)
@@ -37,9 +34,6 @@ const schema = z.object({
     .describe(
       "an organization to poll without `aiaudit connect`, for TENANT_ID (with GITHUB_TOKEN_FILE or GITHUB_TOKEN)",
     ),
-  SECRETS_KEY: key32
-    .optional()
-    .describe("32-byte key that opens the tokens sealed by `aiaudit connect` (hex or base64)"),
   GITHUB_TOKEN_FILE: z
     .string()
     .optional()
@@ -60,12 +54,6 @@ const schema = z.object({
     .max(100)
     .default(100)
     .describe("audit events per page, 1-100"),
-  AUDIT_OVERLAP_MINUTES: z.coerce
-    .number()
-    .int()
-    .min(0)
-    .default(30)
-    .describe("minutes each audit-log poll re-reads before the newest event, for late arrivals"),
   AUDIT_INITIAL_LOOKBACK_DAYS: z.coerce
     .number()
     .int()
@@ -95,19 +83,6 @@ const schema = z.object({
     .min(1)
     .default(30)
     .describe("seconds before a GitHub request is abandoned (and retried)"),
-  POLL_INTERVAL_SECONDS: z.coerce
-    .number()
-    .int()
-    .min(60)
-    .default(3600)
-    .describe("seconds between polls of an organization"),
-  POLL_RETRY_FIRST_SECONDS: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(3600)
-    .default(15)
-    .describe("seconds before a failed poll is tried again; doubled on each failure, at most 5 minutes"),
 });
 
 export type { PseudonymKeys };

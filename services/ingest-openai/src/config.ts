@@ -9,15 +9,14 @@
 import { z } from "zod";
 import {
   configError,
+  ingestEnv,
   kafkaEnv,
-  key32,
   logEnv,
   parseEnv,
   pseudonymKeyEnv,
   pseudonymKeysFrom,
   readTextFile,
   runtimeEnv,
-  tenantId,
   type Env,
   type PseudonymKeys,
 } from "@aiaudit/config";
@@ -25,11 +24,9 @@ import { OPENAI_API_URL } from "@aiaudit/openai-connect";
 
 const schema = z.object({
   ...kafkaEnv,
+  ...ingestEnv,
   ...logEnv,
   ...runtimeEnv(9465),
-  TENANT_ID: tenantId
-    .optional()
-    .describe("the one tenant (customer) this instance serves; unset: every tenant on the connections topic"),
   OPENAI_ORG_ID: z
     .string()
     .regex(/^org-[\w-]+$/, "an OpenAI organization id, org-…")
@@ -37,9 +34,6 @@ const schema = z.object({
     .describe(
       "an organization to poll without `aiaudit connect`, for TENANT_ID (with OPENAI_ADMIN_KEY_FILE)",
     ),
-  SECRETS_KEY: key32
-    .optional()
-    .describe("32-byte key that opens the admin keys sealed by `aiaudit connect` (hex or base64)"),
   OPENAI_ADMIN_KEY_FILE: z
     .string()
     .optional()
@@ -50,12 +44,6 @@ const schema = z.object({
     .describe("API base URL with its /v1: https://api.openai.com/v1, a proxy, or a simulator"),
   ...pseudonymKeyEnv,
   OPENAI_PAGE_LIMIT: z.coerce.number().int().min(1).max(100).default(100).describe("objects per page, 1-100"),
-  AUDIT_OVERLAP_MINUTES: z.coerce
-    .number()
-    .int()
-    .min(0)
-    .default(30)
-    .describe("minutes each audit-log poll re-reads before the newest event, for late arrivals"),
   AUDIT_INITIAL_LOOKBACK_DAYS: z.coerce
     .number()
     .int()
@@ -82,19 +70,6 @@ const schema = z.object({
     .max(10)
     .default(2)
     .describe("retries of a request after 408, 409, 429, 5xx or a network error, honouring retry-after"),
-  POLL_INTERVAL_SECONDS: z.coerce
-    .number()
-    .int()
-    .min(60)
-    .default(3600)
-    .describe("seconds between polls of an organization"),
-  POLL_RETRY_FIRST_SECONDS: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(3600)
-    .default(15)
-    .describe("seconds before a failed poll is tried again; doubled on each failure, at most 5 minutes"),
 });
 
 export type { PseudonymKeys };
