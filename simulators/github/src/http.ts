@@ -3,7 +3,10 @@
  * template and the access it needs, and returns a `Reply`; the server adds authentication, rate
  * limits, faults, ETags, request ids and the request log.
  */
+import { json, type Reply } from "@aiaudit/sim-kit";
 import type { SimState } from "./state.ts";
+
+export { json, type Reply };
 
 export interface RouteRequest {
   /** Decoded path parameters, e.g. `{ org: "acme" }` for `/orgs/{org}`. */
@@ -12,16 +15,6 @@ export interface RouteRequest {
   path: string;
   state: SimState;
   requestId: string;
-}
-
-export interface Reply {
-  status: number;
-  /** Serialized as JSON. */
-  body?: unknown;
-  /** A raw body instead of JSON (e.g. NDJSON downloads). */
-  text?: string;
-  contentType?: string;
-  headers?: Record<string, string>;
 }
 
 export interface Route {
@@ -39,10 +32,6 @@ export interface Route {
 }
 
 export const DOCS = "https://docs.github.com/enterprise-cloud@latest/rest";
-
-export function json(body: unknown, headers?: Record<string, string>): Reply {
-  return headers ? { status: 200, body, headers } : { status: 200, body };
-}
 
 /** A `basic-error` body. */
 export function error(status: number, message: string, headers?: Record<string, string>): Reply {
@@ -68,30 +57,6 @@ export function validationFailed(field: string, message: string): Reply {
 export function perPage(query: URLSearchParams, fallback: number, max: number): number {
   const raw = Number.parseInt(query.get("per_page") ?? "", 10);
   return Math.min(max, Math.max(1, Number.isFinite(raw) ? raw : fallback));
-}
-
-/** Compiles `/orgs/{org}/x` into a matcher returning decoded params, or undefined. */
-export function compilePath(template: string): (path: string) => Record<string, string> | undefined {
-  const names: string[] = [];
-  const source = template
-    .split("/")
-    .map((part) => {
-      const m = /^\{(\w+)\}$/.exec(part);
-      if (!m?.[1]) return part.replace(/[.*+?^$()|[\]\\]/g, "\\$&");
-      names.push(m[1]);
-      return "([^/]+)";
-    })
-    .join("/");
-  const re = new RegExp(`^${source}$`);
-  return (path) => {
-    const m = re.exec(path);
-    if (!m) return undefined;
-    const params: Record<string, string> = {};
-    names.forEach((name, i) => {
-      params[name] = decodeURIComponent(m[i + 1] ?? "");
-    });
-    return params;
-  };
 }
 
 /**

@@ -10,8 +10,15 @@
  * Endpoints live in src/routes/*.ts.
  */
 import { createHash, createHmac, randomBytes } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import {
+  faultQueue,
+  faultReply,
+  routeTable,
+  startSimServer,
+  writeResponse,
+  type RecordedRequestBase,
+} from "@aiaudit/sim-kit";
 import {
   authScheme,
   bearer,
@@ -21,9 +28,9 @@ import {
   type RegisteredToken,
   type TokenSpec,
 } from "./auth.ts";
-import { defaultFaultBody, faultKind, faultMatches, RESOURCE_NOT_ACCESSIBLE, type Fault } from "./faults.ts";
+import { defaultFaultBody, faultKind, RESOURCE_NOT_ACCESSIBLE, type Fault } from "./faults.ts";
 import type { GithubSeat } from "./fixtures.ts";
-import { compilePath, error, notFound, type Reply, type Route, type RouteRequest } from "./http.ts";
+import { error, notFound, type Reply, type Route, type RouteRequest } from "./http.ts";
 import { routes as allRoutes } from "./routes/index.ts";
 import type {
   AuditEvent,
@@ -45,21 +52,11 @@ export type {
   UsageRecord,
 } from "./state.ts";
 
-export interface RecordedRequest {
-  method: string;
-  path: string;
+export interface RecordedRequest extends RecordedRequestBase {
   query: Record<string, string>;
-  /** The status sent (0 while pending, or if the client went away before a slow answer). */
-  status: number;
   ifNoneMatch: string | undefined;
-  /** The `Authorization` scheme only (`Bearer`), never the token. */
-  authorization: string | undefined;
-  /** When the request was received, from the `now()` clock (ms). */
-  at: number;
   /** The `x-github-request-id` sent back. */
   requestId: string;
-  /** Set when an injected fault applied to this request. */
-  fault?: string;
 }
 
 export interface GithubSimulatorOptions {
@@ -122,14 +119,13 @@ export async function startGithubSimulator(options: GithubSimulatorOptions): Pro
   const enterprises = new Map(Object.entries(options.enterprises ?? {}));
   const tokens = registerTokens(options.tokens);
   const requests: RecordedRequest[] = [];
-  const faults: Fault[] = [];
+  const injected = faultQueue<Fault>(faultKind);
   const limit = options.rateLimit ?? 5000;
   const auditLogLimit = options.auditLogLimit ?? 1750;
   const primary = new Map<string, Window>();
   const buckets = new Map<string, Window>();
-  const timers = new Set<NodeJS.Timeout>();
   const secret = randomBytes(32);
-  const compiled = allRoutes.map((route) => ({ route, match: compilePath(route.path) }));
+  const findRoute = routeTable(allRoutes);
   let sequence = 0;
   let baseUrl = "";
 
@@ -173,24 +169,6 @@ export async function startGithubSimulator(options: GithubSimulatorOptions): Pro
     return `${hex(process.pid & 0xffff, 4)}:${hex(sequence, 6)}:${randomBytes(3).toString("hex").toUpperCase()}:${hex(Math.floor(now() / 1000) & 0xffffffff, 8)}`;
   }
 
-  function sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        resolve();
-      }, ms);
-      timers.add(timer);
-    });
-  }
-
-  function takeFault(method: string, path: string, rawQuery: string): Fault | undefined {
-    const fault = faults.find((f) => faultMatches(f, method, path, rawQuery));
-    if (!fault) return undefined;
-    fault.times = (fault.times ?? 1) - 1;
-    if (fault.times <= 0) faults.splice(faults.indexOf(fault), 1);
-    return fault;
-  }
-
   function write(
     res: ServerResponse,
     record: RecordedRequest,
@@ -198,16 +176,12 @@ export async function startGithubSimulator(options: GithubSimulatorOptions): Pro
     headers: Record<string, string>,
     text?: string,
   ) {
-    if (res.destroyed || res.headersSent) return;
-    record.status = status;
-    const all: Record<string, string> = {
+    const all = {
       "x-github-request-id": record.requestId,
       "x-github-media-type": "github.v3; format=json",
       ...headers,
     };
-    if (text !== undefined) all["content-length"] = String(Buffer.byteLength(text));
-    res.writeHead(status, all);
-    res.end(text);
+    writeResponse(res, record, status, all, text);
   }
 
   function toText(reply: Reply): { text: string | undefined; contentType: string | undefined } {
@@ -234,39 +208,25 @@ export async function startGithubSimulator(options: GithubSimulatorOptions): Pro
     );
   }
 
-  function findRoute(path: string) {
-    for (const { route, match } of compiled) {
-      const params = match(path);
-      if (params) return { route, params };
-    }
-    return undefined;
-  }
-
-  /** Answers a fault's own status (after its delay). */
+  /** Answers with a fault's own reply, with exhausted primary-limit headers for `resetInSeconds`. */
   function sendFault(
     res: ServerResponse,
     record: RecordedRequest,
-    fault: Fault & { status: number },
-    token: RegisteredToken | undefined,
+    reply: Reply,
+    fault: Fault,
     common: Record<string, string>,
   ) {
-    const headers: Record<string, string> = { "content-type": "application/json; charset=utf-8", ...common };
+    const headers: Record<string, string> = {
+      "content-type": reply.contentType ?? "application/json; charset=utf-8",
+      ...common,
+    };
     if (fault.resetInSeconds !== undefined) {
       Object.assign(headers, rateHeaders({ used: limit, endsAt: 0 }), {
         "x-ratelimit-reset": String(Math.floor(now() / 1000) + fault.resetInSeconds),
       });
     }
-    if (fault.text !== undefined) {
-      headers["content-type"] = fault.contentType ?? "text/plain; charset=utf-8";
-      Object.assign(headers, fault.headers);
-      return write(res, record, fault.status, headers, fault.text);
-    }
-    Object.assign(headers, fault.headers);
-    // `body: null` is a body of its own (JSON null), not "no body".
-    const body: unknown = Object.hasOwn(fault, "body")
-      ? fault.body
-      : defaultFaultBody(fault, fault.status, record.requestId, token?.userId);
-    write(res, record, fault.status, headers, body === undefined ? "" : JSON.stringify(body));
+    const text = reply.text ?? (reply.body === undefined ? "" : JSON.stringify(reply.body));
+    write(res, record, reply.status, { ...headers, ...reply.headers }, text);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, record: RecordedRequest, url: URL) {
@@ -280,12 +240,12 @@ export async function startGithubSimulator(options: GithubSimulatorOptions): Pro
     }
 
     // 1. Faults.
-    const fault = takeFault(method, path, url.search.slice(1));
+    const fault = await injected.apply(record, url.search.slice(1));
     if (fault) {
-      record.fault = faultKind(fault);
-      if (fault.delayMs) await sleep(fault.delayMs);
-      if (fault.status !== undefined)
-        return sendFault(res, record, { ...fault, status: fault.status }, token, headers);
+      const own = faultReply(fault, (status) =>
+        defaultFaultBody(fault, status, record.requestId, token?.userId),
+      );
+      if (own) return sendFault(res, record, own, fault, headers);
     }
 
     // 2. The route, behind authentication and limits unless public.
@@ -384,41 +344,27 @@ export async function startGithubSimulator(options: GithubSimulatorOptions): Pro
     return route.handle(request);
   }
 
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? "/", "http://localhost");
-    const query = Object.fromEntries(url.searchParams);
-    delete query.access_token;
-    const record: RecordedRequest = {
-      method: req.method ?? "GET",
-      path: url.pathname,
-      query,
-      status: 0,
-      ifNoneMatch: req.headers["if-none-match"],
-      authorization: authScheme(req.headers.authorization),
-      at: now(),
-      requestId: requestId(),
-    };
-    requests.push(record);
-    req.resume();
-    req.on("end", () => {
-      handle(req, res, record, url).catch((err: unknown) => {
-        sendReply(
-          res,
-          record,
-          error(500, `simulator error: ${err instanceof Error ? err.message : String(err)}`),
-          {},
-        );
-      });
-    });
+  const server = await startSimServer<RecordedRequest>(options.port ?? 0, {
+    record(req, url) {
+      const query = Object.fromEntries(url.searchParams);
+      delete query.access_token;
+      const record: RecordedRequest = {
+        method: req.method ?? "GET",
+        path: url.pathname,
+        query,
+        status: 0,
+        ifNoneMatch: req.headers["if-none-match"],
+        authorization: authScheme(req.headers.authorization),
+        at: now(),
+        requestId: requestId(),
+      };
+      requests.push(record);
+      return record;
+    },
+    handle,
+    fail: (res, record, message) => sendReply(res, record, error(500, message), {}),
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, "127.0.0.1", () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  baseUrl = server.url;
 
   function org(name: string): SimulatedOrg {
     let o = orgs.get(name);
@@ -461,15 +407,12 @@ export async function startGithubSimulator(options: GithubSimulatorOptions): Pro
       const reports = reportsOf(opts?.enterprise ? enterprise(owner) : org(owner));
       reports[report] = { ...reports[report], [day]: rows };
     },
-    injectFault: (fault) => void faults.push({ ...fault }),
-    clearFaults: () => void faults.splice(0),
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        for (const timer of timers) clearTimeout(timer);
-        timers.clear();
-        server.closeAllConnections();
-        server.close((err) => (err ? reject(err) : resolve()));
-      }),
+    injectFault: injected.inject,
+    clearFaults: injected.clear,
+    close: () => {
+      injected.cancel();
+      return server.close();
+    },
   };
 }
 

@@ -4,7 +4,10 @@
  * the request log. Also the `ErrorResponse` envelope and the cursor list shared by every list
  * endpoint (simulators/openai/reference/README.md §1).
  */
+import { json, type Reply } from "@aiaudit/sim-kit";
 import type { SimState, SimulatedOpenaiOrg } from "./state.ts";
+
+export { json, type Reply };
 
 export interface RouteRequest {
   /** Decoded path parameters, e.g. `{ project_id: "proj_x" }`. */
@@ -16,24 +19,10 @@ export interface RouteRequest {
   state: SimState;
 }
 
-export interface Reply {
-  status: number;
-  /** Serialized as JSON. */
-  body?: unknown;
-  /** A raw body instead of JSON. */
-  text?: string;
-  contentType?: string;
-  headers?: Record<string, string>;
-}
-
 export interface Route {
   /** Path template including `/v1`, e.g. `/v1/organization/projects/{project_id}`. */
   path: string;
   handle(req: RouteRequest): Reply;
-}
-
-export function json(body: unknown): Reply {
-  return { status: 200, body };
 }
 
 /** An `ErrorResponse`: `{error: {type, message, param, code}}`, all four always present. */
@@ -64,30 +53,6 @@ export const invalidUrl = (method: string, path: string): Reply =>
 
 export const badParam = (param: string, message: string, code: string | null = null): Reply =>
   apiError(400, message, { param, code });
-
-/** Compiles `/v1/x/{id}` into a matcher returning decoded params, or undefined. */
-export function compilePath(template: string): (path: string) => Record<string, string> | undefined {
-  const names: string[] = [];
-  const source = template
-    .split("/")
-    .map((part) => {
-      const m = /^\{(\w+)\}$/.exec(part);
-      if (!m?.[1]) return part.replace(/[.*+?^$()|[\]\\]/g, "\\$&");
-      names.push(m[1]);
-      return "([^/]+)";
-    })
-    .join("/");
-  const re = new RegExp(`^${source}$`);
-  return (path) => {
-    const m = re.exec(path);
-    if (!m) return undefined;
-    const params: Record<string, string> = {};
-    names.forEach((name, i) => {
-      params[name] = decodeURIComponent(m[i + 1] ?? "");
-    });
-    return params;
-  };
-}
 
 /** `limit`: default 20, an integer in 1..100 (the range is in the descriptions only), else 400. */
 export function parseLimit(query: URLSearchParams): number | Reply {

@@ -10,8 +10,15 @@
  * or truncate the body. Endpoints live in src/routes/*.ts.
  */
 import { randomBytes } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import {
+  faultQueue,
+  faultReply,
+  routeTable,
+  startSimServer,
+  writeResponse,
+  type RecordedRequestBase,
+} from "@aiaudit/sim-kit";
 import {
   authScheme,
   bearer,
@@ -20,27 +27,17 @@ import {
   NOT_ADMIN_KEY_MESSAGE,
   orgForKey,
 } from "./auth.ts";
-import { defaultFaultBody, faultKind, faultMatches, type Fault } from "./faults.ts";
-import { apiError, compilePath, invalidUrl, type Reply } from "./http.ts";
+import { defaultFaultBody, faultKind, type Fault } from "./faults.ts";
+import { apiError, invalidUrl, type Reply } from "./http.ts";
 import { routes } from "./routes/index.ts";
 import type { OpenaiAuditLog, SimState, SimulatedOpenaiOrg } from "./state.ts";
 
 export type { Fault, FaultKind, FaultMatch } from "./faults.ts";
 export type * from "./state.ts";
 
-export interface RecordedRequest {
-  method: string;
-  path: string;
+export interface RecordedRequest extends RecordedRequestBase {
   /** Query parameters; a repeated one (`event_types[]`) as an array. */
   query: Record<string, string | string[]>;
-  /** The status sent (0 while pending, or if the client went away before a slow answer). */
-  status: number;
-  /** The `Authorization` scheme only (`Bearer`), never the key. */
-  authorization: string | undefined;
-  /** When the request was received, from the `now()` clock (ms). */
-  at: number;
-  /** Set when an injected fault applied to this request. */
-  fault?: string;
 }
 
 export interface OpenaiSimulatorOptions {
@@ -77,42 +74,20 @@ export async function startOpenaiSimulator(options: OpenaiSimulatorOptions): Pro
   const perMinute = options.rateLimitPerMinute ?? Infinity;
   const windows = new Map<string, { used: number; endsAt: number }>();
   const requests: RecordedRequest[] = [];
-  const injected: Fault[] = [];
-  const timers = new Set<NodeJS.Timeout>();
-  const compiled = routes.map((route) => ({ route, match: compilePath(route.path) }));
+  const injected = faultQueue<Fault>(faultKind);
+  const findRoute = routeTable(routes);
   const state: SimState = { orgs, now };
 
-  function sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        resolve();
-      }, ms);
-      timers.add(timer);
-    });
-  }
-
-  function takeFault(method: string, path: string, rawQuery: string): Fault | undefined {
-    const fault = injected.find((f) => faultMatches(f, method, path, rawQuery));
-    if (!fault) return undefined;
-    fault.times = (fault.times ?? 1) - 1;
-    if (fault.times <= 0) injected.splice(injected.indexOf(fault), 1);
-    return fault;
-  }
-
   function send(res: ServerResponse, record: RecordedRequest, reply: Reply) {
-    if (res.destroyed || res.headersSent) return;
-    record.status = reply.status;
     const text = reply.text ?? (reply.body === undefined ? "" : JSON.stringify(reply.body));
     const contentType =
       reply.text === undefined ? "application/json" : (reply.contentType ?? "text/plain; charset=utf-8");
-    res.writeHead(reply.status, {
+    const headers = {
       "content-type": contentType,
-      "content-length": String(Buffer.byteLength(text)),
       "x-request-id": `req_${randomBytes(16).toString("hex")}`,
       ...reply.headers,
-    });
-    res.end(text);
+    };
+    writeResponse(res, record, reply.status, headers, text);
   }
 
   /** 429 once a key has made more than `rateLimitPerMinute` requests in its current minute. */
@@ -144,30 +119,15 @@ export async function startOpenaiSimulator(options: OpenaiSimulatorOptions): Pro
     if (limited) return limited;
     if (!org) return apiError(403, NOT_ADMIN_KEY_MESSAGE);
     if (method !== "GET") return invalidUrl(method, path);
-    for (const { route, match } of compiled) {
-      const params = match(path);
-      if (params) return route.handle({ params, query: url.searchParams, path, org, state });
-    }
-    return invalidUrl(method, path);
+    const found = findRoute(path);
+    if (!found) return invalidUrl(method, path);
+    return found.route.handle({ params: found.params, query: url.searchParams, path, org, state });
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, record: RecordedRequest, url: URL) {
-    const fault = takeFault(record.method, record.path, url.search.slice(1));
-    if (fault) {
-      record.fault = faultKind(fault);
-      if (fault.delayMs) await sleep(fault.delayMs);
-      if (fault.status !== undefined) {
-        if (fault.text !== undefined) {
-          const reply: Reply = { status: fault.status, text: fault.text };
-          if (fault.contentType) reply.contentType = fault.contentType;
-          if (fault.headers) reply.headers = fault.headers;
-          return send(res, record, reply);
-        }
-        // `body: null` is a body of its own (JSON null), not "no body".
-        const body = Object.hasOwn(fault, "body") ? fault.body : defaultFaultBody(fault.status);
-        return send(res, record, { status: fault.status, body, headers: fault.headers ?? {} });
-      }
-    }
+    const fault = await injected.apply(record, url.search.slice(1));
+    const own = fault && faultReply(fault, defaultFaultBody);
+    if (own) return send(res, record, own);
     let reply = answer(record.method, record.path, url, req.headers.authorization);
     if (fault?.rewrite && reply.status === 200) reply = { ...reply, body: fault.rewrite(reply.body) };
     if (fault?.truncate && reply.body !== undefined) {
@@ -181,40 +141,30 @@ export async function startOpenaiSimulator(options: OpenaiSimulatorOptions): Pro
     send(res, record, reply);
   }
 
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? "/", "http://localhost");
-    const query: Record<string, string | string[]> = {};
-    for (const name of new Set(url.searchParams.keys())) {
-      const values = url.searchParams.getAll(name);
-      query[name] = values.length === 1 ? (values[0] ?? "") : values;
-    }
-    const record: RecordedRequest = {
-      method: req.method ?? "GET",
-      path: url.pathname,
-      query,
-      status: 0,
-      authorization: authScheme(req.headers.authorization),
-      at: now(),
-    };
-    requests.push(record);
-    req.resume();
-    req.on("end", () => {
-      handle(req, res, record, url).catch((err: unknown) => {
-        const message = `simulator error: ${err instanceof Error ? err.message : String(err)}`;
-        send(res, record, apiError(500, message, { type: "server_error" }));
-      });
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, "127.0.0.1", () => {
-      server.off("error", reject);
-      resolve();
-    });
+  const server = await startSimServer<RecordedRequest>(options.port ?? 0, {
+    record(req, url) {
+      const query: Record<string, string | string[]> = {};
+      for (const name of new Set(url.searchParams.keys())) {
+        const values = url.searchParams.getAll(name);
+        query[name] = values.length === 1 ? (values[0] ?? "") : values;
+      }
+      const record: RecordedRequest = {
+        method: req.method ?? "GET",
+        path: url.pathname,
+        query,
+        status: 0,
+        authorization: authScheme(req.headers.authorization),
+        at: now(),
+      };
+      requests.push(record);
+      return record;
+    },
+    handle,
+    fail: (res, record, message) => send(res, record, apiError(500, message, { type: "server_error" })),
   });
 
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: server.url,
     requests,
     orgs,
     addAuditLogs(orgId, events) {
@@ -222,14 +172,11 @@ export async function startOpenaiSimulator(options: OpenaiSimulatorOptions): Pro
       if (!org) throw new Error(`unknown org: ${orgId}`);
       org.auditLogs = [...org.auditLogs, ...events];
     },
-    injectFault: (fault) => void injected.push({ ...fault }),
-    clearFaults: () => void injected.splice(0),
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        for (const timer of timers) clearTimeout(timer);
-        timers.clear();
-        server.closeAllConnections();
-        server.close((err) => (err ? reject(err) : resolve()));
-      }),
+    injectFault: injected.inject,
+    clearFaults: injected.clear,
+    close: () => {
+      injected.cancel();
+      return server.close();
+    },
   };
 }
