@@ -21,7 +21,11 @@ import {
   projectRefs,
 } from "./source/organization.ts";
 import { createAuditStream, type AuditPollResult } from "./streams/audit-events.ts";
-import { createSnapshotStream, type SnapshotPollResult } from "./streams/snapshot.ts";
+import {
+  createSnapshotStream,
+  type SnapshotPollResult,
+  type SnapshotStreamSettings,
+} from "./streams/snapshot.ts";
 import { toApiKeyRow, toProjectRow, toServiceAccountRow, toUserRow } from "./transforms/organization.ts";
 import type { Telemetry } from "./telemetry.ts";
 
@@ -105,80 +109,68 @@ export function createConnectionPoller(spec: ConnectionSpec, deps: PollerDeps): 
   });
 
   const p = deps.pseudonymizer;
+  /** A snapshot stream of this connection, registered with the runner; returns its poll. */
   const snapshot = (
-    stream: StreamName,
-    entity: Parameters<typeof createSnapshotStream>[0]["entity"],
-    topic: string,
-    source: string,
-    kind: Parameters<typeof createSnapshotStream>[0]["kind"],
-    read: Parameters<typeof createSnapshotStream>[0]["read"],
+    settings: Omit<SnapshotStreamSettings, "tenant" | "connectionId" | "org"> & { stream: StreamName },
   ) => {
     const poll = createSnapshotStream(
-      {
-        tenant: spec.tenant,
-        connectionId: spec.connectionId,
-        org: spec.orgId,
-        stream,
-        entity,
-        topic,
-        source: `openai:GET ${source}`,
-        kind,
-        read,
-      },
-      runner.base(stream),
+      { ...settings, tenant: spec.tenant, connectionId: spec.connectionId, org: spec.orgId },
+      runner.base(settings.stream),
     );
-    runner.add(stream, poll);
-    return () => runner.run(stream, poll);
+    runner.add(settings.stream, poll);
+    return () => runner.run(settings.stream, poll);
   };
   const t = deps.topics;
-  const pollUsers = snapshot(
-    "openai.users",
-    "USERS",
-    t.openaiUsers,
-    "/organization/users",
-    "openai-user",
-    async (now) => (await listUsers(client, list)).map((raw) => ({ raw, result: toUserRow(raw, p, now) })),
-  );
-  const pollProjects = snapshot(
-    "openai.projects",
-    "PROJECTS",
-    t.openaiProjects,
-    "/organization/projects",
-    "openai-project",
-    async (now) => (await listProjects(client, list)).map((raw) => ({ raw, result: toProjectRow(raw, now) })),
-  );
-  const pollServiceAccounts = snapshot(
-    "openai.service-accounts",
-    "SERVICE_ACCOUNTS",
-    t.openaiServiceAccounts,
-    "/organization/projects/{project_id}/service_accounts",
-    "openai-service-account",
-    async (now) =>
+  const pollUsers = snapshot({
+    stream: "openai.users",
+    entity: "USERS",
+    topic: t.openaiUsers,
+    source: "openai:GET /organization/users",
+    kind: "openai-user",
+    read: async (now) =>
+      (await listUsers(client, list)).map((raw) => ({ raw, result: toUserRow(raw, p, now) })),
+  });
+  const pollProjects = snapshot({
+    stream: "openai.projects",
+    entity: "PROJECTS",
+    topic: t.openaiProjects,
+    source: "openai:GET /organization/projects",
+    kind: "openai-project",
+    read: async (now) =>
+      (await listProjects(client, list)).map((raw) => ({ raw, result: toProjectRow(raw, now) })),
+  });
+  const pollServiceAccounts = snapshot({
+    stream: "openai.service-accounts",
+    entity: "SERVICE_ACCOUNTS",
+    topic: t.openaiServiceAccounts,
+    source: "openai:GET /organization/projects/{project_id}/service_accounts",
+    kind: "openai-service-account",
+    read: async (now) =>
       (await listServiceAccounts(client, await projectRefs(client, list), list)).flatMap(
         ({ projectId, accounts }) =>
           accounts.map((raw) => ({ raw, result: toServiceAccountRow(raw, projectId, now) })),
       ),
-  );
-  const pollProjectApiKeys = snapshot(
-    "openai.project-api-keys",
-    "PROJECT_API_KEYS",
-    t.openaiApiKeys,
-    "/organization/projects/{project_id}/api_keys",
-    "openai-api-key",
-    async (now) =>
+  });
+  const pollProjectApiKeys = snapshot({
+    stream: "openai.project-api-keys",
+    entity: "PROJECT_API_KEYS",
+    topic: t.openaiApiKeys,
+    source: "openai:GET /organization/projects/{project_id}/api_keys",
+    kind: "openai-api-key",
+    read: async (now) =>
       (await listProjectApiKeys(client, await projectRefs(client, list), list)).flatMap(
         ({ projectId, keys }) => keys.map((raw) => ({ raw, result: toApiKeyRow(raw, projectId, p, now) })),
       ),
-  );
-  const pollAdminApiKeys = snapshot(
-    "openai.admin-api-keys",
-    "ADMIN_API_KEYS",
-    t.openaiApiKeys,
-    "/organization/admin_api_keys",
-    "openai-api-key",
-    async (now) =>
+  });
+  const pollAdminApiKeys = snapshot({
+    stream: "openai.admin-api-keys",
+    entity: "ADMIN_API_KEYS",
+    topic: t.openaiApiKeys,
+    source: "openai:GET /organization/admin_api_keys",
+    kind: "openai-api-key",
+    read: async (now) =>
       (await listAdminApiKeys(client, list)).map((raw) => ({ raw, result: toApiKeyRow(raw, null, p, now) })),
-  );
+  });
   const auditEvents = createAuditStream(
     client,
     {
