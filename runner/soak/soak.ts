@@ -1,10 +1,13 @@
 /**
- * The kill -9 soak of issue 6 ("Done when"): ingest-copilot and the snapshotter run as separate
- * processes, as in production, against the GitHub simulator (in this process, on a fixed port)
- * serving an audit log that repeats events across pages and polls. Each is killed with SIGKILL
- * again and again while it works, and the broker is restarted once under them. At the end, every
- * event id must be in the topic exactly once, in ClickHouse exactly once, and no cursor may ever
- * have claimed more than was published.
+ * The kill -9 soak of issue 6 ("Done when"), for GitHub and (issue 7) OpenAI: the vendor's ingest
+ * service and the snapshotter run as separate processes, as in production, against the vendor's
+ * simulator (in this process, on a fixed port) serving an audit log that repeats events across
+ * pages (and, for GitHub, across polls). Each is killed with SIGKILL again and again while it
+ * works, and the broker is restarted once under them. At the end, every event id must be in the
+ * topic exactly once, in ClickHouse exactly once, no cursor may ever have claimed more than was
+ * published, and (OpenAI) the current users, projects and keys in ClickHouse are the fixture's.
+ * What differs by vendor (simulator, ingest environment, decoding, tables) is in github.ts and
+ * openai.ts behind `SoakVendor` (vendor.ts).
  *
  * Kill points follow progress, not a clock: the ingest is killed after a share of the traversal's
  * pages was asked for since it (re)started, so a slow machine still kills it mid-traversal; the
@@ -19,33 +22,37 @@ import { createClickHouse } from "@aiaudit/clickhouse";
 import { codecs, topicNames } from "@aiaudit/contracts";
 import { createKafka, type KafkaClient } from "@aiaudit/kafka";
 import { createLogger } from "@aiaudit/logger";
-import { auditEvents, seats, startGithubSimulator } from "@aiaudit/sim-github";
 import { randomSuffix, startServiceProcess, type ServiceProcess } from "@aiaudit/testing";
+import { startGithubSource } from "./github.ts";
+import { startOpenaiSource } from "./openai.ts";
+import type { SoakVendor, VendorName, VendorSetup } from "./vendor.ts";
+
+export type { VendorName } from "./vendor.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const KAFKA_SH = `${ROOT}deploy/local/kafka/kafka.sh`;
-const INGEST_MAIN = `${ROOT}services/ingest-copilot/src/main.ts`;
 const SNAPSHOTTER_MAIN = `${ROOT}services/snapshotter/src/main.ts`;
-const TOKEN = "soak-token-not-a-secret";
-const ORG = "acme";
-const PER_PAGE = 100;
-const HOUR_MS = 3_600_000;
 
 export interface SoakOptions {
+  /** Whose simulator and ingest service. @default "github" */
+  vendor?: VendorName;
   /** Audit events the simulated org holds. */
   events: number;
-  /** SIGKILLs of ingest-copilot, each followed by a restart. */
+  /** SIGKILLs of the ingest service, each followed by a restart. */
   ingestKills: number;
   /** SIGKILLs of the snapshotter, each followed by a restart. */
   snapshotterKills: number;
   /** Restart the broker once, halfway, while both services run (`kafka.sh stop` then `start`). */
   brokerRestart: boolean;
-  /** The simulator's `repeatAcrossPages` and `repeatAcrossPolls`. */
+  /** Events of the previous page served again on each page (GitHub: the simulator's `repeatAcrossPages`). */
   repeatAcrossPages: number;
-  repeatAcrossPolls: number;
-  /** Every n-th event is an agent event (the agent stream publishes it). */
-  agentEvery: number;
-  /** The events are spread over this many hours, ending an hour ago. */
+  /** GitHub only: the simulator's `repeatAcrossPolls`. @default 20 */
+  repeatAcrossPolls?: number;
+  /** GitHub only: every n-th event is an agent event (the agent stream publishes it). @default 10 */
+  agentEvery?: number;
+  /** OpenAI only: ingest-openai's AUDIT_SLICE_MAX_EVENTS. @default 5000 */
+  sliceMaxEvents?: number;
+  /** The events are spread over this many hours (GitHub: ending an hour ago; OpenAI: a minute ago). */
   spanHours: number;
   /** The simulator's port on 127.0.0.1. */
   port: number;
@@ -62,15 +69,27 @@ export interface SoakOptions {
 }
 
 export interface SoakSummary {
+  vendor: VendorName;
   prefix: string;
   events: number;
   kills: { ingest: number; snapshotter: number; brokerRestarts: number };
   /** Processes that exited without being killed (restarted, as a supervisor would). */
   unexpectedExits: string[];
-  requests: { auditLog: number; copilotPages: number };
+  /**
+   * Requests on the audit-log endpoint; the pages the kills followed (GitHub: the Copilot
+   * stream's; OpenAI: all); events served again at the top of a page (OpenAI only).
+   */
+  requests: { auditLog: number; streamPages: number; repeatsServed: number | undefined };
   topic: { records: number; distinct: number; duplicates: number; missing: number; unexpected: number };
   clickhouse: { rows: number; distinct: number } | undefined;
+  /** ClickHouse views and the count they must have (OpenAI: current users, projects, project keys). */
+  views: { name: string; rows: number; expected: number }[];
   cursors: { read: number; newestEventMs: number; maxHighWaterMs: number; ahead: number };
+  /**
+   * Records on the dead-letter topic (not a violation: a repeat served from before the dedup
+   * window is dead-lettered, not published; the fixtures hold no invalid event).
+   */
+  deadLetters: number;
   wallSeconds: number;
   /** Where each process's output was written. */
   logDir: string;
@@ -110,28 +129,20 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
   const topics = topicNames(prefix);
   const kafka = createKafka({ brokers: options.brokers, clientId: "aiaudit-soak", logger: quietLogger() });
 
-  const endMs = Date.now() - HOUR_MS;
-  const spanMs = options.spanHours * HOUR_MS;
-  const events = auditEvents(ORG, options.events, {
-    startMs: endMs - spanMs,
-    spanMs,
-    agentEvery: options.agentEvery,
-  });
-  const expected = new Set(events.map((e) => String(e._document_id)));
-  const sim = await startGithubSimulator({
-    tokens: [TOKEN],
+  const setup: VendorSetup = {
+    events: options.events,
+    spanHours: options.spanHours,
     port: options.port,
-    orgs: {
-      [ORG]: {
-        id: 1,
-        seats: seats(ORG, 20),
-        auditEvents: events,
-        repeatAcrossPages: options.repeatAcrossPages,
-        repeatAcrossPolls: options.repeatAcrossPolls,
-      },
-    },
-  });
-  say(`${options.events} events over ${options.spanHours} h; simulator ${sim.url}; topic prefix ${prefix}`);
+    repeatAcrossPages: options.repeatAcrossPages,
+    repeatAcrossPolls: options.repeatAcrossPolls ?? 20,
+    agentEvery: options.agentEvery ?? 10,
+    sliceMaxEvents: options.sliceMaxEvents ?? 5000,
+    dataDir,
+  };
+  const vendor = await startVendor(options.vendor ?? "github", setup);
+  const expected = vendor.expected;
+  const eventTopic = vendor.eventTopic(topics);
+  say(`${options.events} events over ${options.spanHours} h; ${vendor.description}; topic prefix ${prefix}`);
 
   const base = { PATH: process.env.PATH, HOME: process.env.HOME, NODE_OPTIONS: process.env.NODE_OPTIONS };
   const kafkaEnv = {
@@ -139,18 +150,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
     KAFKA_TOPIC_PREFIX: prefix,
     LOG_LEVEL: "info",
   };
-  const ingestEnv = {
-    ...base,
-    ...kafkaEnv,
-    HTTP_PORT: "0",
-    TENANT_ID: "soak",
-    GITHUB_ORG: ORG,
-    GITHUB_TOKEN: TOKEN,
-    GITHUB_API_URL: sim.url,
-    PSEUDONYM_KEY: "5a".repeat(32),
-    AUDIT_PER_PAGE: String(PER_PAGE),
-    POLL_INTERVAL_SECONDS: "60",
-  };
+  const ingestEnv = { ...base, ...kafkaEnv, HTTP_PORT: "0", ...vendor.ingestEnv };
   const snapshotterEnv = {
     ...base,
     ...kafkaEnv,
@@ -160,9 +160,6 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
     SNAPSHOTTER_GROUP_ID: `${prefix}.snapshotter`,
   };
 
-  const copilotPages = () =>
-    sim.requests.filter((r) => r.path === `/orgs/${ORG}/audit-log` && r.query.phrase?.startsWith("action:"))
-      .length;
   /** Where the running ingest started: pages asked for by then, and when. */
   let ingestStart = { pages: 0, at: Date.now() };
   const unexpectedExits: string[] = [];
@@ -171,12 +168,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
   const counts = { ingest: 0, snapshotter: 0, brokerRestarts: 0 };
   function launch(kind: "ingest" | "snapshotter", args: string[] = []): ServiceProcess {
     const n = started.filter((p) => p.name.startsWith(kind)).length + 1;
-    const p = startServiceProcess(`${kind}-${n}`, kind === "ingest" ? INGEST_MAIN : SNAPSHOTTER_MAIN, {
+    const p = startServiceProcess(`${kind}-${n}`, kind === "ingest" ? vendor.ingestMain : SNAPSHOTTER_MAIN, {
       env: kind === "ingest" ? ingestEnv : snapshotterEnv,
       args,
     });
     started.push(p);
-    if (kind === "ingest" && args.length === 0) ingestStart = { pages: copilotPages(), at: Date.now() };
+    if (kind === "ingest" && args.length === 0) ingestStart = { pages: vendor.streamPages(), at: Date.now() };
     void p.exited.then((exit) => {
       writeFileSync(`${logDir}/${p.name}.log`, `${p.output()}\n`);
       if (!killed.has(p)) unexpectedExits.push(`${p.name}: code ${exit.code}, signal ${exit.signal}`);
@@ -197,11 +194,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
     return current[kind];
   }
 
-  const copilotEvents = events.filter((e) => String(e.action).startsWith("copilot")).length;
-  const traversalPages = Math.ceil(copilotEvents / PER_PAGE);
   const violations: string[] = [];
   let clickhouse: SoakSummary["clickhouse"];
   let cursors: SoakSummary["cursors"] = { read: 0, newestEventMs: 0, maxHighWaterMs: 0, ahead: 0 };
+  let views: SoakSummary["views"] = [];
+  let deadLetters = 0;
   let topic: SoakSummary["topic"] = {
     records: 0,
     distinct: 0,
@@ -213,20 +210,28 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
   try {
     // The kill loop.
     const rounds = Math.max(options.ingestKills, options.snapshotterKills);
-    const step = Math.max(3, Math.floor(traversalPages / (options.ingestKills + 1)));
+    // A restart first reads the slices it throws away (OpenAI), then `step` pages of its own.
+    const step =
+      vendor.restartPages + Math.max(3, Math.floor(vendor.traversalPages / (options.ingestKills + 1)));
     for (let round = 1; round <= rounds; round++) {
       if (Date.now() > deadline) throw new Error("timed out in the kill loop");
       if (round <= options.ingestKills) {
         const ingest = alive("ingest");
         // `step` pages after its start; or, once the traversal is done, 20 s after its start
-        // when it asked for a page (a restart polls at once); or after 2 minutes regardless.
+        // when it asked for a page (a restart polls at once) and then none for 2 s (it waits for
+        // its next poll: a long traversal still asking for pages is killed at `step`); or after
+        // 2 minutes regardless.
+        let seen = { pages: 0, at: Date.now() };
         for (;;) {
-          const pages = copilotPages() - ingestStart.pages;
+          const pages = vendor.streamPages() - ingestStart.pages;
+          if (pages !== seen.pages) seen = { pages, at: Date.now() };
           const waited = Date.now() - ingestStart.at;
-          if (pages >= step || (pages > 0 && waited > 20_000) || waited > 120_000 || ingest.exit()) break;
+          const idle = Date.now() - seen.at;
+          if (pages >= step || (pages > 0 && waited > 20_000 && idle > 2000)) break;
+          if (waited > 120_000 || ingest.exit()) break;
           await sleep(20);
         }
-        const pages = copilotPages() - ingestStart.pages;
+        const pages = vendor.streamPages() - ingestStart.pages;
         await kill(alive("ingest"), "SIGKILL");
         counts.ingest += 1;
         say(`ingest killed (${counts.ingest}/${options.ingestKills}) after ${pages} pages`);
@@ -254,7 +259,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
     for (;;) {
       alive("ingest");
       alive("snapshotter");
-      const ids = await publishedIds(kafka, topics.copilotAuditEvents);
+      const ids = await publishedIds(kafka, eventTopic, vendor);
       if (new Set(ids).size >= expected.size) break;
       if (Date.now() > deadline) {
         violations.push(`only ${new Set(ids).size} of ${expected.size} events reached the topic in time`);
@@ -281,18 +286,21 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
       violations.push(`snapshotter --once exited with code ${drained.code}`);
     }
 
-    topic = await checkTopic(kafka, topics.copilotAuditEvents, expected);
+    const { newestEventMs, ...counted } = await checkTopic(kafka, eventTopic, vendor);
+    topic = counted;
     if (topic.duplicates > 0) violations.push(`${topic.duplicates} event ids in the topic more than once`);
     if (topic.missing > 0) violations.push(`${topic.missing} event ids missing from the topic`);
     if (topic.unexpected > 0)
       violations.push(`${topic.unexpected} ids in the topic that the source never had`);
 
-    cursors = await checkCursors(kafka, topics.cursors, topics.copilotAuditEvents);
+    cursors = await checkCursors(kafka, topics.cursors, newestEventMs, vendor);
     if (cursors.ahead > 0) {
       violations.push(`${cursors.ahead} cursor records ahead of the newest published event`);
     }
 
-    clickhouse = await countClickHouse(`${dataDir}/chdb`);
+    deadLetters = (await kafka.readTopic(topics.dlq, { idleMs: 2000 })).length;
+
+    ({ clickhouse, views } = await readClickHouse(`${dataDir}/chdb`, vendor));
     if (clickhouse.rows !== clickhouse.distinct) {
       violations.push(
         `ClickHouse: count() ${clickhouse.rows} != count(DISTINCT event_id) ${clickhouse.distinct}`,
@@ -301,56 +309,79 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
     if (clickhouse.distinct !== expected.size) {
       violations.push(`ClickHouse holds ${clickhouse.distinct} distinct events, not ${expected.size}`);
     }
+    for (const view of views) {
+      if (view.rows !== view.expected) {
+        violations.push(`ClickHouse ${view.name} holds ${view.rows} rows, not ${view.expected}`);
+      }
+    }
   } finally {
     for (const p of started) if (!p.exit()) await kill(p, "SIGKILL");
-    await sim.close();
+    await vendor.close();
   }
 
   return {
+    vendor: vendor.name,
     prefix,
     events: options.events,
     kills: counts,
     unexpectedExits,
     requests: {
-      auditLog: sim.requests.filter((r) => r.path === `/orgs/${ORG}/audit-log`).length,
-      copilotPages: copilotPages(),
+      auditLog: vendor.auditLogRequests(),
+      streamPages: vendor.streamPages(),
+      repeatsServed: vendor.repeatsServed(),
     },
     topic,
     clickhouse,
+    views,
     cursors,
+    deadLetters,
     wallSeconds: Math.round((Date.now() - began) / 1000),
     logDir,
     violations,
   };
 }
 
-async function publishedIds(kafka: KafkaClient, topic: string): Promise<string[]> {
+function startVendor(name: VendorName, setup: VendorSetup): Promise<SoakVendor> {
+  return name === "openai" ? startOpenaiSource(setup) : startGithubSource(setup);
+}
+
+/** The id and event time of every audit event in the topic, read read_committed. */
+async function publishedEvents(
+  kafka: KafkaClient,
+  topic: string,
+  vendor: SoakVendor,
+): Promise<{ id: string; atMs: number }[]> {
   const records = await kafka.readTopic(topic, { idleMs: 2000 });
-  return records.map((r) => codecs.copilotAuditEvent.decode(r.value ?? Buffer.alloc(0)).event_id);
+  return records.map((r) => vendor.decode(r.value ?? Buffer.alloc(0)));
+}
+
+async function publishedIds(kafka: KafkaClient, topic: string, vendor: SoakVendor): Promise<string[]> {
+  return (await publishedEvents(kafka, topic, vendor)).map((e) => e.id);
 }
 
 /**
- * Each id's count in the topic, read read_committed. A read can stop early (an idle pause), so it
- * is read until two reads agree.
+ * Each id's count in the topic, read read_committed, and the newest event time in it. A read can
+ * stop early (an idle pause), so it is read until two reads agree.
  */
 async function checkTopic(
   kafka: KafkaClient,
   topic: string,
-  expected: ReadonlySet<string>,
-): Promise<SoakSummary["topic"]> {
-  let ids = await publishedIds(kafka, topic);
+  vendor: SoakVendor,
+): Promise<SoakSummary["topic"] & { newestEventMs: number }> {
+  let events = await publishedEvents(kafka, topic, vendor);
   for (let i = 0; i < 5; i++) {
-    const again = await publishedIds(kafka, topic);
-    if (again.length === ids.length) break;
-    ids = again.length > ids.length ? again : ids;
+    const again = await publishedEvents(kafka, topic, vendor);
+    if (again.length === events.length) break;
+    events = again.length > events.length ? again : events;
   }
-  const distinct = new Set(ids);
+  const distinct = new Set(events.map((e) => e.id));
   return {
-    records: ids.length,
+    records: events.length,
     distinct: distinct.size,
-    duplicates: ids.length - distinct.size,
-    missing: [...expected].filter((id) => !distinct.has(id)).length,
-    unexpected: [...distinct].filter((id) => !expected.has(id)).length,
+    duplicates: events.length - distinct.size,
+    missing: [...vendor.expected].filter((id) => !distinct.has(id)).length,
+    unexpected: [...distinct].filter((id) => !vendor.expected.has(id)).length,
+    newestEventMs: events.reduce((max, e) => Math.max(max, e.atMs), 0),
   };
 }
 
@@ -359,16 +390,17 @@ async function checkTopic(
  * only the newest), against the newest event time in the topic: a high-water mark past it means
  * a cursor once claimed events that were never published.
  */
-async function checkCursors(kafka: KafkaClient, cursorTopic: string, eventTopic: string) {
-  const newestEventMs = (await kafka.readTopic(eventTopic, { idleMs: 2000 })).reduce(
-    (max, r) => Math.max(max, codecs.copilotAuditEvent.decode(r.value ?? Buffer.alloc(0)).created_at),
-    0,
-  );
+async function checkCursors(
+  kafka: KafkaClient,
+  cursorTopic: string,
+  newestEventMs: number,
+  vendor: SoakVendor,
+): Promise<SoakSummary["cursors"]> {
   let read = 0;
   let ahead = 0;
   let maxHighWaterMs = 0;
   for (const record of await kafka.readTopic(cursorTopic, { idleMs: 2000 })) {
-    if (!record.key || !record.value || !/\/copilot\.(audit|agent)-events$/.test(record.key)) continue;
+    if (!record.key || !record.value || !vendor.cursorKeys.test(record.key)) continue;
     const state = JSON.parse(codecs.cursor.decode(record.value).cursor ?? "{}") as { highWaterMs?: unknown };
     if (typeof state.highWaterMs !== "number") continue;
     read += 1;
@@ -378,14 +410,29 @@ async function checkCursors(kafka: KafkaClient, cursorTopic: string, eventTopic:
   return { read, newestEventMs, maxHighWaterMs, ahead };
 }
 
-/** count() and count(DISTINCT event_id) of the snapshotter's table, from its own directory. */
-async function countClickHouse(dir: string): Promise<{ rows: number; distinct: number }> {
+/**
+ * count() and count(DISTINCT event_id) of the vendor's event table, and the count of each of its
+ * views, from the snapshotter's own directory.
+ */
+async function readClickHouse(
+  dir: string,
+  vendor: SoakVendor,
+): Promise<{ clickhouse: { rows: number; distinct: number }; views: SoakSummary["views"] }> {
   const ch = await createClickHouse({ url: undefined, database: "aiaudit", dataDir: dir });
   try {
     const [row] = await ch.rows<{ rows: string; distinct: string }>(
-      `SELECT count() AS rows, count(DISTINCT event_id) AS distinct FROM ${ch.table("copilot_audit_events")}`,
+      `SELECT count() AS rows, count(DISTINCT event_id) AS distinct FROM ${ch.table(vendor.eventTable)}`,
     );
-    return { rows: Number(row?.rows ?? 0), distinct: Number(row?.distinct ?? 0) };
+    const views: SoakSummary["views"] = [];
+    for (const view of vendor.views) {
+      const where = view.where ? ` WHERE ${view.where}` : "";
+      const [counted] = await ch.rows<{ rows: string }>(
+        `SELECT count() AS rows FROM ${ch.table(view.name)}${where}`,
+      );
+      const name = view.where ? `${view.name} (${view.where})` : view.name;
+      views.push({ name, rows: Number(counted?.rows ?? 0), expected: view.expected });
+    }
+    return { clickhouse: { rows: Number(row?.rows ?? 0), distinct: Number(row?.distinct ?? 0) }, views };
   } finally {
     await ch.close();
   }

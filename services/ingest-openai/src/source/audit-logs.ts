@@ -96,7 +96,9 @@ async function readSlice(
       }),
     );
     for await (const page of pages) {
-      events.push(...page);
+      // An event served from after the slice (outside the range asked for) belongs to a later
+      // slice: taken now, it would move the cursor past events not yet read.
+      events.push(...page.filter((e) => effectiveAt(e) < to));
       if (events.length > query.maxEvents && to - from > 1) return { events, complete: false };
     }
   }

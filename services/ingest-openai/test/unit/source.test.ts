@@ -325,6 +325,32 @@ describe("auditLogChunks", () => {
     );
   });
 
+  it("an event served from outside the slice asked for is taken in its own slice, once, in order", async () => {
+    // Regression (found by the soak): a vendor that adds a later event to a page moved the cursor
+    // past the events of the slices between, which were then dead-lettered as too old.
+    const later = inWindow.reduce((a, b) => (b.effective_at > a.effective_at ? b : a));
+    sim.injectFault(
+      faults.rewrite(
+        AUDIT,
+        (body) => ({ ...(body as object), data: [later, ...(body as { data: unknown[] }).data] }),
+        {
+          times: Infinity,
+        },
+      ),
+    );
+    try {
+      // 1,006 events, at most 200 a slice: several slices; every page also serves the newest one.
+      const got = ids((await readChunks(slices({ maxEvents: 200 }))).flat());
+      const at = new Map(inWindow.map((e) => [e.id, e.effective_at]));
+      const times = got.map((id) => at.get(id) ?? -1);
+      const backwards = times.findIndex((t, i) => i > 0 && t < (times[i - 1] ?? 0));
+      assert.equal(backwards, -1, `event ${String(got[backwards])} came after a newer one`);
+      assert.deepEqual([...new Set(got)], oldestFirst(inWindow));
+    } finally {
+      sim.clearFaults();
+    }
+  });
+
   it("reads each slice a second time with tenant_only=true: the tenant-scoped events come from there", async () => {
     const from = sim.requests.length;
     const got = ids((await readChunks(slices())).flat());
