@@ -9,3 +9,5 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 bash deploy/local/kafka/kafka.sh fetch
+# The Python pack verifier needs nothing beyond the standard library; its tests need pytest.
+python3 -m pytest --version >/dev/null 2>&1 || python3 -m pip install --user --quiet pytest
