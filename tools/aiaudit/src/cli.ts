@@ -7,14 +7,26 @@
 import { connectCopilot } from "./commands/connect-copilot.ts";
 import { connectOpenai } from "./commands/connect-openai.ts";
 import { disconnect } from "./commands/disconnect.ts";
+import { keysGenerate, keysShow } from "./commands/keys.ts";
 import { migrateCommand } from "./commands/migrate.ts";
+import { packVerify } from "./commands/pack-verify.ts";
 import { pseudonym } from "./commands/pseudonym.ts";
 import { status } from "./commands/status.ts";
 import { UsageError, type Command, type Io } from "./io.ts";
 
 export type { Io } from "./io.ts";
 
-const COMMANDS: Command[] = [connectCopilot, connectOpenai, disconnect, status, pseudonym, migrateCommand];
+const COMMANDS: Command[] = [
+  connectCopilot,
+  connectOpenai,
+  disconnect,
+  status,
+  pseudonym,
+  migrateCommand,
+  keysGenerate,
+  keysShow,
+  packVerify,
+];
 
 const overview = (commands: Command[]) =>
   "usage:\n" +
