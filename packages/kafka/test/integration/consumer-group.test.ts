@@ -164,8 +164,10 @@ describe("committed offsets", () => {
       },
     });
     const caughtUp = async (what: string) => {
-      const [end] = await member.ends();
       await waitFor(what, async () => {
+        // The end is read again each time: right after a commit the partition's end may not yet
+        // include the transaction's marker, which the broker writes after the commit returned.
+        const [end] = await member.ends();
         const [committed] = await member.committed();
         return committed && end && committed.offset === end.offset ? true : undefined;
       });
