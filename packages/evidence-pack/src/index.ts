@@ -8,6 +8,7 @@ export {
   generateKeyPair,
   keyId,
   keyPairFromSeed,
+  isPublicKey,
   parsePublicKey,
   publicKeyPem,
   sign,

@@ -52,6 +52,17 @@ export function verify(signature: Uint8Array, message: Uint8Array, publicKey: Ui
   }
 }
 
+/** True when the 32 bytes are a canonical encoding of a point of edwards25519 (RFC 8032 §5.1.3). */
+export function isPublicKey(key: Uint8Array): boolean {
+  if (key.length !== 32) return false;
+  try {
+    ed.Point.fromBytes(key, false);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * A public key as the customer may hand it over: base64 or hex of the 32 raw bytes, or a PEM
  * `PUBLIC KEY` (SPKI). Throws RangeError on anything else.

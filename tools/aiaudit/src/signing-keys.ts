@@ -8,7 +8,7 @@
 import { createPrivateKey } from "node:crypto";
 import { statSync } from "node:fs";
 import { readTextFile } from "@aiaudit/config";
-import { keyPairFromSeed, parsePublicKey, type KeyPair } from "@aiaudit/evidence-pack";
+import { isPublicKey, keyPairFromSeed, parsePublicKey, type KeyPair } from "@aiaudit/evidence-pack";
 
 /** DER prefix of an Ed25519 OneAsymmetricKey v1 (RFC 8410 §7): the 32-byte seed follows it. */
 const PKCS8_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
@@ -57,7 +57,8 @@ export function publicKeyFromText(text: string): Uint8Array {
         ? `${trimmed.replace(/-/g, "+").replace(/_/g, "/").replace(/=$/, "")}=`
         : trimmed,
   );
-  if (!isCurvePoint(key)) throw new RangeError("not a valid Ed25519 public key (not a curve point)");
+  // Not a point: unusable input (exit 2), not a signature that fails (exit 1), as in Python.
+  if (!isPublicKey(key)) throw new RangeError("not a valid Ed25519 public key (not a curve point)");
   return key;
 }
 
@@ -86,34 +87,4 @@ function isFile(path: string): boolean {
   } catch {
     return false;
   }
-}
-
-// RFC 8032 §5.1.3 point decoding, only to tell "not a public key" (unusable input, exit 2) from
-// "a signature that does not verify" (invalid pack, exit 1), as the Python verifier does.
-const P = 2n ** 255n - 19n;
-const D = (((-121665n * modPow(121666n, P - 2n)) % P) + P) % P;
-const SQRT_M1 = modPow(2n, (P - 1n) / 4n);
-
-function modPow(base: bigint, exponent: bigint): bigint {
-  let result = 1n;
-  let b = base % P;
-  for (let e = exponent; e > 0n; e >>= 1n) {
-    if (e & 1n) result = (result * b) % P;
-    b = (b * b) % P;
-  }
-  return result;
-}
-
-/** True when the 32 bytes decode to a point of edwards25519 (canonical y, x exists). */
-export function isCurvePoint(key: Uint8Array): boolean {
-  if (key.length !== 32) return false;
-  let y = BigInt(`0x${Buffer.from(key).reverse().toString("hex")}`);
-  const sign = y >> 255n;
-  y &= (1n << 255n) - 1n;
-  if (y >= P) return false;
-  const x2 = (((((y * y - 1n) % P) + P) % P) * modPow((D * y * y + 1n) % P, P - 2n)) % P;
-  if (x2 === 0n) return sign === 0n;
-  const x = modPow(x2, (P + 3n) / 8n);
-  if ((x * x - x2) % P === 0n) return true;
-  return (((x * SQRT_M1) % P) ** 2n - x2) % P === 0n;
 }

@@ -14,7 +14,7 @@ import { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { describe, it } from "node:test";
 import { runCli } from "@aiaudit/cli";
-import { isCurvePoint } from "../../src/signing-keys.ts";
+import { isPublicKey } from "@aiaudit/evidence-pack";
 import { keyId, parsePublicKey, verify, writePack, type WritePackOptions } from "@aiaudit/evidence-pack";
 
 async function cli(args: string[]) {
@@ -294,7 +294,7 @@ describe("aiaudit pack verify", () => {
   });
 });
 
-describe("isCurvePoint", () => {
+describe("isPublicKey", () => {
   it("agrees with the Python verifier's point decoding on 256 keys", () => {
     // Half are hashes (about half of them points), half are small y values with either sign bit.
     const keys = Array.from({ length: 256 }, (_, i) => {
@@ -316,7 +316,7 @@ describe("isCurvePoint", () => {
     });
     assert.equal(r.status, 0, r.stderr);
     const python = r.stdout.trim();
-    const mine = keys.map((k) => (isCurvePoint(k) ? "1" : "0")).join("");
+    const mine = keys.map((k) => (isPublicKey(k) ? "1" : "0")).join("");
     assert.equal(mine, python);
     assert.match(mine, /0/);
     assert.match(mine, /1/);
