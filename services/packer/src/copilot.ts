@@ -7,7 +7,7 @@
  */
 import { coverage, type DayCount, type EventSpan } from "./coverage.ts";
 import { decimal, jsonFile, type ModuleContent } from "./content.ts";
-import { DAY_MS, clickhouseTime, utcDays } from "./period.ts";
+import { DAY_MS, clickhouseTime } from "./period.ts";
 import { END, START, columns, inPeriod, jsonLines, rfc3339, smallRows, type Scope } from "./sql.ts";
 
 /** Seats without activity for this long before the period's end are idle. */
@@ -143,21 +143,14 @@ async function copilotCoverage(scope: Scope, orgs: string[], complete: string): 
      ) WHERE snapshot_id NOT IN (SELECT snapshot_id FROM (${complete})) GROUP BY org`,
   );
   return coverage({
-    periodStart: new Date(scope.period.startMs).toISOString(),
-    periodEnd: new Date(scope.period.endMs).toISOString(),
-    days: utcDays(scope.period),
+    period: scope.period,
     orgs,
     metrics: ["events", "usage_records", "seat_snapshots", "seat_rows"],
     snapshotMetrics: ["seat_snapshots"],
     counts,
-    spans: spans.map((s) => ({
-      ...s,
-      first_at: String(rfc3339(s.first_at)),
-      last_at: String(rfc3339(s.last_at)),
-    })),
+    spans,
     incomplete,
     notes: [
-      "Days are UTC days; every day of the period is listed for every org, zeros included.",
       "seat_snapshots counts complete seat snapshots (END marker in, every row in); seat_rows their rows.",
       "days_without_complete_snapshot lists the days with no complete seat snapshot: nothing is known about the seats on those days.",
       "incomplete_snapshots counts snapshots of the period whose END marker or rows are missing; their rows are not in the pack.",

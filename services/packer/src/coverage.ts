@@ -5,6 +5,8 @@
  * Pure: it pivots the aggregates the module's queries return.
  */
 import { compareCodePoints } from "@aiaudit/evidence-pack";
+import { utcDays, type Period } from "./period.ts";
+import { rfc3339 } from "./sql.ts";
 
 /** One aggregate: `n` of `metric` for `org` on `day` (YYYY-MM-DD). */
 export interface DayCount {
@@ -22,9 +24,7 @@ export interface EventSpan {
 }
 
 export interface CoverageInput {
-  periodStart: string;
-  periodEnd: string;
-  days: readonly string[];
+  period: Period;
   orgs: readonly string[];
   /** Every metric a day reports, in this order. */
   metrics: readonly string[];
@@ -34,13 +34,17 @@ export interface CoverageInput {
   spans: readonly EventSpan[];
   /** Snapshots in the period whose END marker or rows are missing, by org and snapshot metric. */
   incomplete: readonly { org: string; metric: string; n: number }[];
+  /** What the module's metrics mean (after the note on days every pack has). */
   notes: readonly string[];
 }
 
+const DAYS_NOTE = "Days are UTC days; every day of the period is listed for every org, zeros included.";
+
 export function coverage(input: CoverageInput): Record<string, unknown> {
+  const days = utcDays(input.period);
   const count = new Map(input.counts.map((c) => [`${c.org}\n${c.day}\n${c.metric}`, c.n]));
   const orgs = [...new Set(input.orgs)].sort(compareCodePoints).map((org) => {
-    const days = input.days.map((day) => {
+    const perDay = days.map((day) => {
       const entry: Record<string, number | string> = { day };
       for (const metric of input.metrics) entry[metric] = count.get(`${org}\n${day}\n${metric}`) ?? 0;
       return entry;
@@ -48,7 +52,7 @@ export function coverage(input: CoverageInput): Record<string, unknown> {
     const gaps = Object.fromEntries(
       input.snapshotMetrics.map((metric) => [
         metric,
-        days.filter((d) => d[metric] === 0).map((d) => d.day as string),
+        perDay.filter((d) => d[metric] === 0).map((d) => d.day as string),
       ]),
     );
     const incomplete = Object.fromEntries(
@@ -62,19 +66,19 @@ export function coverage(input: CoverageInput): Record<string, unknown> {
       org,
       events: {
         total: span?.events ?? 0,
-        first_at: span?.first_at ?? null,
-        last_at: span?.last_at ?? null,
+        first_at: span ? String(rfc3339(span.first_at)) : null,
+        last_at: span ? String(rfc3339(span.last_at)) : null,
       },
-      days,
+      days: perDay,
       days_without_complete_snapshot: gaps,
       incomplete_snapshots: incomplete,
     };
   });
   return {
-    period_start: input.periodStart,
-    period_end: input.periodEnd,
-    days: input.days.length,
+    period_start: new Date(input.period.startMs).toISOString(),
+    period_end: new Date(input.period.endMs).toISOString(),
+    days: days.length,
     orgs,
-    notes: input.notes,
+    notes: [DAYS_NOTE, ...input.notes],
   };
 }

@@ -8,7 +8,7 @@
  */
 import { coverage, type DayCount, type EventSpan } from "./coverage.ts";
 import { jsonFile, type ModuleContent } from "./content.ts";
-import { DAY_MS, clickhouseTime, utcDays } from "./period.ts";
+import { DAY_MS, clickhouseTime } from "./period.ts";
 import { END, columns, inPeriod, jsonLines, rfc3339, smallRows, type Scope } from "./sql.ts";
 
 /** Keys unused for this long before the period's end, or never used, are stale (as the openai_stale_keys view). */
@@ -210,21 +210,14 @@ async function openaiCoverage(scope: Scope, orgs: string[], complete: string): P
   );
   const snapshotMetrics = ENTITIES.map(metricOf);
   return coverage({
-    periodStart: new Date(scope.period.startMs).toISOString(),
-    periodEnd: new Date(scope.period.endMs).toISOString(),
-    days: utcDays(scope.period),
+    period: scope.period,
     orgs,
     metrics: ["events", ...snapshotMetrics],
     snapshotMetrics,
     counts,
-    spans: spans.map((s) => ({
-      ...s,
-      first_at: String(rfc3339(s.first_at)),
-      last_at: String(rfc3339(s.last_at)),
-    })),
+    spans,
     incomplete,
     notes: [
-      "Days are UTC days; every day of the period is listed for every org, zeros included.",
       "<entity>_snapshots counts complete snapshots of that entity (END marker in, every row in).",
       "days_without_complete_snapshot lists, per entity, the days with no complete snapshot: nothing is known about that entity on those days.",
       "incomplete_snapshots counts snapshots of the period whose END marker or rows are missing; their rows are not in the pack.",
