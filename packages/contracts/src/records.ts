@@ -198,6 +198,35 @@ export interface OpenaiAuditEvent {
   ingested_at: number;
 }
 
+export interface TenantRecord {
+  tenant: string;
+  display_name: string | null;
+  created_at: number;
+}
+
+export interface ApiTokenRecord {
+  tenant: string;
+  token_id: string;
+  name: string | null;
+  token_sha256: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export interface PackRunRecord {
+  tenant: string;
+  module: "copilot" | "openai_admin";
+  period_start: number;
+  period_end: number;
+  state: "SUCCEEDED" | "FAILED";
+  attempts: number;
+  last_error: string | null;
+  next_attempt_at: number | null;
+  pack_id: string | null;
+  sequence: number | null;
+  updated_at: number;
+}
+
 export const codecs = {
   openaiSnapshot: createCodec<OpenaiSnapshotRecord>(loadSchema("openai-snapshot.avsc")),
   openaiAuditEvent: createCodec<OpenaiAuditEvent>(loadSchema("openai-audit-event.avsc")),
@@ -207,4 +236,7 @@ export const codecs = {
   copilotAuditEvent: createCodec<CopilotAuditEvent>(loadSchema("copilot-audit-event.avsc")),
   copilotSeatSnapshot: createCodec<CopilotSeatSnapshotRecord>(loadSchema("copilot-seat-snapshot.avsc")),
   cursor: createCodec<StreamCursor>(loadSchema("cursor.avsc")),
+  tenant: createCodec<TenantRecord>(loadSchema("tenant.avsc")),
+  apiToken: createCodec<ApiTokenRecord>(loadSchema("api-token.avsc")),
+  packRun: createCodec<PackRunRecord>(loadSchema("pack-run.avsc")),
 };

@@ -24,6 +24,10 @@ export function topicNames(prefix: string) {
     openaiAuditEvents: `${prefix}.openai.audit-events.v1`,
     cursors: `${prefix}.control.cursors.v1`,
     connections: `${prefix}.control.connections.v1`,
+    /** Tenants and their API tokens (hashed). */
+    tenants: `${prefix}.control.tenants.v1`,
+    /** The packer's scheduled packs: succeeded, or failed and due again. */
+    packRuns: `${prefix}.control.pack-runs.v1`,
     dlq: `${prefix}.dlq.v1`,
   } as const;
 }
@@ -45,6 +49,8 @@ export function topicSpecs(prefix: string): TopicSpec[] {
     { name: t.cursors, compacted: true, partitions: 1 },
     // Ingest instances share the connections by partition (group protocol): room for 12 instances.
     { name: t.connections, compacted: true, partitions: 12 },
+    { name: t.tenants, compacted: true, partitions: 1 },
+    { name: t.packRuns, compacted: true, partitions: 1 },
     { name: t.dlq, compacted: false, partitions: 1 },
   ];
 }

@@ -41,6 +41,11 @@ export const ErrorCodes = {
   AUDIT_LOG_DISABLED: "AUDIT_LOG_DISABLED",
   /** A vendor API could not be reached (refused, DNS, timeout, TLS). */
   UPSTREAM_UNREACHABLE: "UPSTREAM_UNREACHABLE",
+  /**
+   * A request to an aiaudit API or service is malformed (a period that is not RFC 3339, a start
+   * after its end, an unknown field): the HTTP APIs answer 400 with the message.
+   */
+  REQUEST_INVALID: "REQUEST_INVALID",
   /** A sealed secret failed authentication (tampered, or sealed with another key). */
   SECRET_UNSEALABLE: "SECRET_UNSEALABLE",
 } as const;

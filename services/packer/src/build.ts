@@ -12,6 +12,8 @@ import { access, mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import type { ClickHouse } from "@aiaudit/clickhouse";
+import { tenantId } from "@aiaudit/config";
+import { AiauditError, ErrorCodes } from "@aiaudit/errors";
 import {
   MODULES,
   canonicalJson,
@@ -27,15 +29,7 @@ import { openaiContent } from "./openai.ts";
 import { parsePeriod, type Period } from "./period.ts";
 import { readmeText } from "./readme.ts";
 import type { Scope } from "./sql.ts";
-import {
-  TENANT_PATTERN,
-  packDir,
-  packFileName,
-  readIndex,
-  serialized,
-  writeIndex,
-  type IndexEntry,
-} from "./store.ts";
+import { packDir, packFileName, readIndex, serialized, writeIndex, type IndexEntry } from "./store.ts";
 
 export { parsePeriod, utcDays, type Period } from "./period.ts";
 export { INDEX_NAME, readIndex, type IndexEntry, type PackIndex } from "./store.ts";
@@ -56,6 +50,11 @@ export interface BuildOptions {
   privateKey: Uint8Array;
   producer: { name: string; version: string };
   /**
+   * Public keys of earlier signing keys: a pack signed before a key rotation is returned again
+   * when it verifies with one of them.
+   */
+  previousPublicKeys?: readonly Uint8Array[];
+  /**
    * The pseudonymization key id the manifest names. @default the distinct `pseudonym_key_id`s of
    * the period's rows, joined by "," ("none" when the period has no rows)
    */
@@ -72,7 +71,7 @@ export interface BuiltPack {
 }
 
 const requestSchema = z.strictObject({
-  tenant: z.string().regex(TENANT_PATTERN, "a tenant id: letters, digits, '.', '_', '-'"),
+  tenant: tenantId,
   module: z.enum(MODULES),
   periodStart: z.string(),
   periodEnd: z.string(),
@@ -109,7 +108,11 @@ export async function buildPack(
 ): Promise<BuiltPack> {
   const parsed = requestSchema.safeParse(request);
   if (!parsed.success) {
-    throw new RangeError(`invalid pack request: ${z.prettifyError(parsed.error)}`, { cause: parsed.error });
+    throw new AiauditError(
+      ErrorCodes.REQUEST_INVALID,
+      `invalid pack request: ${z.prettifyError(parsed.error)}`,
+      { cause: parsed.error },
+    );
   }
   const { tenant, module } = parsed.data;
   const period = parsePeriod(parsed.data.periodStart, parsed.data.periodEnd);
@@ -174,8 +177,13 @@ async function existingPack(
     }
     return { path, ...written, reused: false };
   }
-  const { publicKey } = keyPairFromSeed(options.privateKey);
-  const result = await verifyPack(path, { expectedPublicKey: publicKey });
+  // Packs signed before a key rotation verify with the key that signed them.
+  const keys = [keyPairFromSeed(options.privateKey).publicKey, ...(options.previousPublicKeys ?? [])];
+  let result = await verifyPack(path, { expectedPublicKey: keys[0] as Uint8Array });
+  for (const key of keys.slice(1)) {
+    if (result.valid) break;
+    result = await verifyPack(path, { expectedPublicKey: key });
+  }
   if (!result.valid) throw new Error(`${path} in the pack store is not a valid pack: ${result.reason}`);
   if (result.manifestSha256 !== entry.manifest_sha256) {
     throw new Error(`${path} is not the pack the index lists (its manifest sha256 differs)`);

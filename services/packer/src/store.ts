@@ -9,6 +9,8 @@
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
+import { tenantId } from "@aiaudit/config";
+import { AiauditError, ErrorCodes } from "@aiaudit/errors";
 import type { PackModule } from "@aiaudit/evidence-pack";
 
 export const INDEX_NAME = "index.json";
@@ -30,14 +32,10 @@ const indexSchema = z.strictObject({ packs: z.array(entrySchema) });
 export type IndexEntry = z.infer<typeof entrySchema>;
 export type PackIndex = z.infer<typeof indexSchema>;
 
-/** A tenant id usable as a directory name. */
-export const TENANT_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
-
+/** The tenant's directory for the module; the tenant id (config's rule) is safe as a directory name. */
 export function packDir(storeDir: string, tenant: string, module: PackModule): string {
-  if (!TENANT_PATTERN.test(tenant)) {
-    throw new RangeError(
-      `tenant ${JSON.stringify(tenant)} is not a valid tenant id (${TENANT_PATTERN.source})`,
-    );
+  if (!tenantId.safeParse(tenant).success) {
+    throw new AiauditError(ErrorCodes.REQUEST_INVALID, `tenant ${JSON.stringify(tenant)} is not a tenant id`);
   }
   return join(storeDir, tenant, module);
 }

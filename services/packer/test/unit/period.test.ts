@@ -37,7 +37,7 @@ describe("parsePeriod", () => {
   ]) {
     it(`refuses ${JSON.stringify(bad)} as RFC 3339`, () => {
       assert.throws(() => parsePeriod(bad, "2026-05-01T00:00:00Z"), {
-        name: "RangeError",
+        code: "REQUEST_INVALID",
         message: /period_start .* (is not an RFC 3339 date-time|does not exist|impossible UTC offset)/,
       });
       assert.throws(() => parsePeriod("2026-01-01T00:00:00Z", bad), { message: /^period_end / });
