@@ -6,23 +6,29 @@
  * ingest-openai is optional: it is composed only when its configuration is given, and
  * `ingestOpenaiConfig(env)` gives one only when the environment names something for it to poll,
  * SECRETS_KEY (the connections made with `aiaudit connect openai`) or OPENAI_ORG_ID (with
- * OPENAI_ADMIN_KEY_FILE and TENANT_ID). Without either, the runner is Copilot only.
+ * OPENAI_ADMIN_KEY_FILE and TENANT_ID). Without either, the runner is Copilot only. The packer
+ * is optional too: composed when its configuration (PACKER_SIGNING_KEY_FILE, …) is given.
  */
 import { createClickHouse, type ClickHouse } from "@aiaudit/clickhouse";
 import { createService as createIngestCopilot, type IngestCopilotService } from "@aiaudit/ingest-copilot";
 import type { IngestCopilotConfig } from "@aiaudit/ingest-copilot/config";
 import { createService as createIngestOpenai, type IngestOpenaiService } from "@aiaudit/ingest-openai";
 import { loadConfig as loadIngestOpenaiConfig, type IngestOpenaiConfig } from "@aiaudit/ingest-openai/config";
-import { createKafka } from "@aiaudit/kafka";
+import { createKafka, type KafkaClient } from "@aiaudit/kafka";
 import type { Logger } from "@aiaudit/logger";
+import type { PackerConfig } from "@aiaudit/packer/config";
+import { createService as createPacker, type PackerService } from "@aiaudit/packer/service";
 import { createService as createSnapshotter } from "@aiaudit/snapshotter";
 import type { SnapshotterConfig } from "@aiaudit/snapshotter/config";
 
 export interface AllInOne {
   ch: ClickHouse;
+  kafka: KafkaClient;
   ingestCopilot: IngestCopilotService;
   /** Undefined when no ingest-openai configuration was given. */
   ingestOpenai: IngestOpenaiService | undefined;
+  /** Undefined when no packer configuration was given. */
+  packer: PackerService | undefined;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -32,10 +38,15 @@ export interface AllInOneConfig {
   snapshotter: SnapshotterConfig;
   /** ingest-openai's settings; leave it out to run without it (see `ingestOpenaiConfig`). */
   ingestOpenai?: IngestOpenaiConfig | undefined;
+  /** The packer's settings (its API and monthly schedule); leave it out to run without it. */
+  packer?: PackerConfig | undefined;
 }
 
 export interface AllInOneOptions {
-  /** Poll on the services' schedules; false leaves polling to the caller. @default true */
+  /**
+   * Poll, and pack monthly, on the services' schedules; false leaves polling and packing to the
+   * caller (the packer's API still answers). @default true
+   */
   schedule?: boolean;
 }
 
@@ -72,13 +83,19 @@ export async function createAllInOne(
   const snapshotter = createSnapshotter(s, { logger, kafka, clickhouse: ch });
   const ingestCopilot = createIngestCopilot(config.ingestCopilot, { logger, kafka });
   const ingestOpenai = config.ingestOpenai && createIngestOpenai(config.ingestOpenai, { logger, kafka });
+  const packer =
+    config.packer &&
+    createPacker(config.packer, { logger, kafka, clickhouse: ch }, { schedule: options.schedule ?? true });
   return {
     ch,
+    kafka,
     ingestCopilot,
     ingestOpenai,
+    packer,
     async start() {
       // Sink first, so the first snapshot is consumed as soon as it is published.
       await snapshotter.start();
+      await packer?.start();
       if (options.schedule ?? true) {
         await ingestCopilot.start();
         await ingestOpenai?.start();
@@ -87,6 +104,7 @@ export async function createAllInOne(
     async stop() {
       await ingestOpenai?.stop();
       await ingestCopilot.stop();
+      await packer?.stop();
       await snapshotter.stop();
       await ch.close();
     },

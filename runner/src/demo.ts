@@ -6,6 +6,7 @@
  * findings. It waits for ClickHouse to show each snapshot as current and prints what it wrote,
  * and the OpenAI organization's key figures as the analysts' views give them.
  */
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
@@ -16,6 +17,11 @@ import { openaiConnectionId } from "@aiaudit/openai-connect";
 import { auditEvents, seats, startGithubSimulator } from "@aiaudit/sim-github";
 import { openaiOrg, startOpenaiSimulator } from "@aiaudit/sim-openai";
 import { loadConfig as loadSnapshotterConfig } from "@aiaudit/snapshotter/config";
+import { codecs, topicNames } from "@aiaudit/contracts";
+import { generateKeyPair, keyPairFromPrivatePem, privateKeyPem, verifyPack } from "@aiaudit/evidence-pack";
+import { loadConfig as loadPackerConfig } from "@aiaudit/packer/config";
+import { previousMonth } from "@aiaudit/packer/schedule";
+import { createToken, tenantKey, tokenKey } from "@aiaudit/tenants";
 import { createAllInOne, ingestOpenaiConfig } from "./all-in-one.ts";
 
 const cache = process.env.AIAUDIT_CACHE ?? ".cache";
@@ -24,11 +30,25 @@ mkdirSync(`${cache}/demo`, { recursive: true });
 const keyFile = `${cache}/demo/pseudonym.key`;
 if (!existsSync(keyFile)) writeFileSync(keyFile, randomBytes(32).toString("hex"), { mode: 0o600 });
 
+// The key that signs evidence packs, made once and kept (as `aiaudit keys generate` would), so
+// the packs of earlier runs still verify.
+const signingKeyFile = `${cache}/demo/signing-key.pem`;
+if (!existsSync(signingKeyFile)) {
+  writeFileSync(signingKeyFile, privateKeyPem(generateKeyPair().privateKey), { mode: 0o600 });
+}
+
 const token = `ghp_demo${randomBytes(16).toString("hex")}`;
 const org = "acme-corp";
 const initial = seats(org, 137, "acme-dev");
-// A day of audit log: seat assignments and policy changes, and a Copilot agent opening pull requests.
-const events = auditEvents(org, 240, { startMs: Date.now() - 86_400_000, stepMs: 360_000, agentEvery: 6 });
+// The audit log since the start of last month: seat assignments and policy changes, and a Copilot
+// agent opening pull requests; last month's part goes into the evidence pack at the end.
+const lastMonth = previousMonth(Date.now());
+const auditStartMs = Date.parse(lastMonth.periodStart);
+const events = auditEvents(org, 400, {
+  startMs: auditStartMs,
+  spanMs: Date.now() - 60_000 - auditStartMs,
+  agentEvery: 6,
+});
 const sim = await startGithubSimulator({
   tokens: [token],
   orgs: { [org]: { id: 9001, seats: initial, auditEvents: events } },
@@ -76,6 +96,11 @@ const env = {
   OPENAI_ORG_ID: openaiOrgId,
   OPENAI_ADMIN_KEY_FILE: adminKeyFile,
   OPENAI_API_URL: `${openaiSim.url}/v1`,
+  AUDIT_INITIAL_LOOKBACK_DAYS: "62",
+  PACKER_SIGNING_KEY_FILE: signingKeyFile,
+  PACKER_STORE_DIR: `${cache}/demo/packs`,
+  PACKER_API_PORT: "0",
+  PACKER_API_HOST: "127.0.0.1",
 };
 const logger = createLogger({ name: "aiaudit-demo", level: process.env.LOG_LEVEL ?? "error" });
 let openaiConfig;
@@ -89,6 +114,7 @@ const app = await createAllInOne(
     ingestCopilot: loadIngestConfig(env),
     snapshotter: loadSnapshotterConfig(env),
     ingestOpenai: openaiConfig,
+    packer: loadPackerConfig(env),
   },
   logger,
   { schedule: false },
@@ -269,6 +295,94 @@ async function openaiPart(): Promise<void> {
   if (wrong.length > 0) process.exitCode = 1;
 }
 
+/**
+ * The tenant's evidence pack of last month: a bearer token of the demo tenant on the tenants topic
+ * (what `aiaudit tenants create demo` and `aiaudit tokens create --tenant demo` write), last
+ * month's Copilot pack through the packer's HTTP API, downloaded, and verified with the auditor's
+ * tool, tools/evidence-pack-verify.py, with the public key only. The token is revoked at the end.
+ */
+async function packPart(): Promise<void> {
+  const packer = app.packer;
+  if (!packer) throw new Error("the all-in-one runner has no packer");
+  const topic = topicNames(env.KAFKA_TOPIC_PREFIX).tenants;
+  const made = createToken("demo", "demo run");
+  const publish = async (records: { key: string; value: Buffer }[]) => {
+    const producer = await app.kafka.transactionalProducer(`${env.KAFKA_TOPIC_PREFIX}.demo.tenants`);
+    try {
+      await producer.transaction((tx) => tx.send(records.map((r) => ({ topic, ...r }))));
+    } finally {
+      await producer.disconnect();
+    }
+  };
+  await publish([
+    {
+      key: tenantKey("demo"),
+      value: codecs.tenant.encode({ tenant: "demo", display_name: "aiaudit demo", created_at: Date.now() }),
+    },
+    { key: tokenKey("demo", made.record.token_id), value: codecs.apiToken.encode(made.record) },
+  ]);
+  try {
+    const api = `${packer.apiUrl()}/api/v1/copilot/evidence-packs`;
+    const authorization = `Bearer ${made.token}`;
+    // The packer follows the tenants topic: the new token reaches it within a fetch.
+    await until("the packer did not accept the demo's new token", async () => {
+      const response = await fetch(api, { headers: { authorization } });
+      await response.arrayBuffer();
+      return response.status !== 401;
+    });
+    const period = { period_start: lastMonth.periodStart, period_end: lastMonth.periodEnd };
+    const response = await fetch(api, {
+      method: "POST",
+      headers: { authorization, "content-type": "application/json" },
+      body: JSON.stringify(period),
+    });
+    const text = await response.text();
+    if (response.status !== 200 && response.status !== 201) {
+      throw new Error(`POST ${api} answered ${response.status}: ${text}`);
+    }
+    const pack = JSON.parse(text) as { file: string; sequence: number; bytes: number; download: string };
+    say(`POST ${api} ${JSON.stringify(period)}`);
+    say(
+      `  → ${response.status} ${response.status === 201 ? "created" : "(sealed by an earlier run: the same period gives the same pack)"}: ` +
+        `${pack.file}, sequence ${pack.sequence} of the demo tenant's Copilot chain, ${pack.bytes} bytes`,
+    );
+    const download = await fetch(`${packer.apiUrl()}${pack.download}`, { headers: { authorization } });
+    if (!download.ok) throw new Error(`GET ${pack.download} answered ${download.status}`);
+    const file = `${cache}/demo/copilot-${lastMonth.periodStart.slice(0, 7)}-${pack.file}`;
+    writeFileSync(file, Buffer.from(await download.arrayBuffer()));
+    const publicKey = keyPairFromPrivatePem(readFileSync(signingKeyFile, "utf8")).publicKey;
+    const verified = await verifyPack(file, { expectedPublicKey: publicKey });
+    if (!verified.valid) throw new Error(`the downloaded pack does not verify: ${verified.reason}`);
+    say(
+      `  downloaded to ${file}: ${verified.manifest.files.map((f) => (f.rows === null ? f.name : `${f.name} (${f.rows} rows)`)).join(", ")}`,
+    );
+    say(
+      "  (the demo's seat snapshots were all taken today, so coverage.json states last month's days without one)",
+    );
+    const command = [
+      "python3",
+      "tools/evidence-pack-verify.py",
+      file,
+      "--expected-pubkey",
+      Buffer.from(publicKey).toString("base64"),
+    ];
+    say();
+    say("the auditor's check, Python 3 standard library only, with the public key alone:");
+    say(`$ ${command.join(" ")}`);
+    const run = spawnSync(command[0] as string, command.slice(1), { encoding: "utf8" });
+    for (const line of `${run.stdout}${run.stderr}`.trimEnd().split("\n")) say(`  ${line}`);
+    say(`  (exit ${run.status ?? "?"})`);
+    if (run.status !== 0) process.exitCode = 1;
+  } finally {
+    await publish([
+      {
+        key: tokenKey("demo", made.record.token_id),
+        value: codecs.apiToken.encode({ ...made.record, revoked_at: Date.now() }),
+      },
+    ]);
+  }
+}
+
 try {
   await app.start();
   say(`aiaudit demo: GitHub simulator at ${sim.url}, organization ${org}, ${initial.length} Copilot seats`);
@@ -356,8 +470,10 @@ try {
   say();
   await openaiPart();
   say();
+  await packPart();
+  say();
   say(
-    "Run it again: each run adds two seat snapshots and one of each OpenAI list; the current views always show the newest complete one.",
+    "Run it again: each run adds two seat snapshots and one of each OpenAI list; the current views always show the newest complete one, and last month's pack stays the one sealed first.",
   );
 } catch (err) {
   process.stderr.write(`aiaudit demo failed: ${err instanceof Error ? err.message : String(err)}\n`);
