@@ -57,7 +57,7 @@ export interface ServiceContext {
 
 export interface MainOptions {
   name: string;
-  /** Default HTTP_PORT of this service (ingest-copilot 9464, snapshotter 9465). */
+  /** Default HTTP_PORT of this service (ingest-copilot 9464, snapshotter 9465, ingest-openai 9466, packer 9467). */
   httpPort: number;
   /** Loads the config and creates the service; throws on a bad setting. */
   create(env: NodeJS.ProcessEnv, logger: Logger, context: ServiceContext): Startable;

@@ -26,7 +26,7 @@ const schema = z.object({
   ...kafkaEnv,
   ...ingestEnv,
   ...logEnv,
-  ...runtimeEnv(9465),
+  ...runtimeEnv(9466),
   OPENAI_ORG_ID: z
     .string()
     .regex(/^org-[\w-]+$/, "an OpenAI organization id, org-…")

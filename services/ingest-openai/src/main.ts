@@ -1,5 +1,5 @@
 /**
- * Process entry: config from the environment, /healthz, /readyz and /metrics on HTTP_PORT (9465),
+ * Process entry: config from the environment, /healthz, /readyz and /metrics on HTTP_PORT (9466),
  * run until SIGTERM/SIGINT, or one pass with `--once`; exit 1 on a bad start.
  */
 import { runMain } from "@aiaudit/runtime";
@@ -8,6 +8,6 @@ import { createService } from "./service.ts";
 
 await runMain(process, {
   name: "ingest-openai",
-  httpPort: 9465,
+  httpPort: 9466,
   create: (env, logger, { registry }) => createService(loadConfig(env), { logger, registry }),
 });
