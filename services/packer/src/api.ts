@@ -76,11 +76,13 @@ const notFound = (what: string) => new HttpError(404, "NOT_FOUND", what);
 
 interface Authenticated {
   tenant: string;
+  tokenId: string;
 }
 
 export async function createApi(deps: ApiDeps): Promise<FastifyInstance> {
   const now = deps.now ?? Date.now;
-  // No request log here: telemetry counts requests; fastify's own log would need the token redacted.
+  // fastify's own request log is off: telemetry writes one line per request with the tenant and
+  // token id, never the Authorization header.
   const app = Fastify({ logger: false, bodyLimit: 16 * 1024, return503OnClosing: true });
   const who = new WeakMap<FastifyRequest, Authenticated>();
 
@@ -90,10 +92,18 @@ export async function createApi(deps: ApiDeps): Promise<FastifyInstance> {
       void reply.header("www-authenticate", 'Bearer realm="aiaudit"');
       throw new HttpError(401, "UNAUTHORIZED", auth.reason);
     }
-    who.set(request, { tenant: auth.tenant });
+    who.set(request, { tenant: auth.tenant, tokenId: auth.tokenId });
   });
   app.addHook("onResponse", async (request, reply) => {
-    deps.telemetry.request({ route: request.routeOptions.url ?? "unknown", status: reply.statusCode });
+    const auth = who.get(request);
+    deps.telemetry.request({
+      method: request.method,
+      route: request.routeOptions.url ?? "unknown",
+      status: reply.statusCode,
+      tenant: auth?.tenant ?? null,
+      tokenId: auth?.tokenId ?? null,
+      ms: Math.round(reply.elapsedTime),
+    });
   });
 
   app.setNotFoundHandler((request) => {

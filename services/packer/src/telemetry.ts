@@ -99,8 +99,17 @@ export function telemetry(log: Logger, registry: Registry = new Registry()) {
         "a tenants-topic record cannot be read, skipped",
       );
     },
-    request(fields: { route: string; status: number }) {
+    /** One line per API request: who (tenant and token id, never the token) did what, and the answer. */
+    request(fields: {
+      method: string;
+      route: string;
+      status: number;
+      tenant: string | null;
+      tokenId: string | null;
+      ms: number;
+    }) {
       requests.inc({ route: fields.route, status: String(fields.status) });
+      log.info({ event: "api_request", ...fields }, "API request");
     },
     internalError(fields: { method: string; url: string; requestId: string; err: unknown }) {
       log.error({ event: "request_failed", ...fields }, "a request failed inside the packer");

@@ -35,6 +35,7 @@ let kafka: KafkaClient;
 let packer: PackerService;
 let tokens: Record<"acme" | "globex", string>;
 let revoked: string;
+let logLines: string[];
 
 async function publish(records: { key: string; value: Buffer | null }[]): Promise<void> {
   const producer = await kafka.transactionalProducer(`${prefix}.test.${randomBytes(4).toString("hex")}`);
@@ -103,7 +104,8 @@ async function json(response: Response): Promise<Record<string, unknown>> {
 }
 
 before(async () => {
-  const { logger } = captureLogger("packer-api");
+  const { logger, lines } = captureLogger("packer-api");
+  logLines = lines;
   ch = await testClickHouse((fn) => cleanups.push(fn));
   kafka = testKafka(logger);
   await kafka.ensureTopics(topicSpecs(prefix));
@@ -267,6 +269,22 @@ describe("authentication", () => {
       const body = await json(response);
       assert.match(String(body.message), message);
       if (token) assert.ok(!JSON.stringify(body).includes(token), "the answer never repeats the token");
+    }
+  });
+});
+
+describe("the request log", () => {
+  it("says who did what (tenant, token id), and never holds a token", () => {
+    const requests = logLines
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((entry) => entry.event === "api_request");
+    assert.ok(
+      requests.some((r) => r.tenant === "acme" && r.route === "/api/v1/:module/evidence-packs/:id/download"),
+    );
+    assert.ok(requests.some((r) => r.status === 401 && r.tenant === null));
+    const text = logLines.join("\n");
+    for (const token of [tokens.acme, tokens.globex, revoked]) {
+      assert.ok(!text.includes(token.slice(17)), "no token secret in the log");
     }
   });
 });
