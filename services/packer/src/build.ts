@@ -29,7 +29,15 @@ import { openaiContent } from "./openai.ts";
 import { parsePeriod, type Period } from "./period.ts";
 import { readmeText } from "./readme.ts";
 import type { Scope } from "./sql.ts";
-import { packDir, packFileName, readIndex, serialized, writeIndex, type IndexEntry } from "./store.ts";
+import {
+  packDir,
+  packFileName,
+  readIndex,
+  removeLeftovers,
+  serialized,
+  writeIndex,
+  type IndexEntry,
+} from "./store.ts";
 
 export { parsePeriod, utcDays, type Period } from "./period.ts";
 export { INDEX_NAME, readIndex, type IndexEntry, type PackIndex } from "./store.ts";
@@ -119,6 +127,7 @@ export async function buildPack(
   const dir = packDir(options.storeDir, tenant, module);
   await mkdir(dir, { recursive: true });
   return serialized(dir, async () => {
+    await removeLeftovers(dir);
     const index = await readIndex(dir);
     const periodStart = new Date(period.startMs).toISOString();
     const periodEnd = new Date(period.endMs).toISOString();

@@ -4,9 +4,11 @@
  * previous link of the hash chain come from it, and a period asked for again is found in it. The
  * index is rewritten whole through a temporary file and a rename, so a crash leaves the old or the
  * new index, never half of one. One build per directory at a time within the process (a queue);
- * one packer process per store is assumed.
+ * one packer process per store is assumed. A build killed midway leaves a `.partial` pack, a spool
+ * directory, or a pack the index does not list yet: the next build of the directory removes the
+ * first two and writes over the third (same sequence, same bytes).
  */
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { tenantId } from "@aiaudit/config";
@@ -65,6 +67,14 @@ export async function writeIndex(dir: string, index: PackIndex): Promise<void> {
   const partial = `${path}.partial`;
   await writeFile(partial, `${JSON.stringify(index, null, 2)}\n`, { flush: true });
   await rename(partial, path);
+}
+
+/** Removes what a build killed midway left in `dir`: `*.partial` files and spool directories. */
+export async function removeLeftovers(dir: string): Promise<string[]> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const leftovers = names.filter((name) => name.endsWith(".partial") || name.startsWith("aiaudit-pack-"));
+  await Promise.all(leftovers.map((name) => rm(join(dir, name), { recursive: true, force: true })));
+  return leftovers;
 }
 
 const queues = new Map<string, Promise<unknown>>();

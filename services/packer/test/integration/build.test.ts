@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -347,6 +347,19 @@ describe("a Copilot pack", () => {
     const elsewhere = await buildPack(ch, APRIL, options(newStore()));
     assert.equal(elsewhere.manifest.pack_id, april.manifest.pack_id);
     assert.deepEqual(readFileSync(elsewhere.path), aprilBytes);
+  });
+
+  it("after a build killed midway (partial pack, spool files, a pack the index misses), builds the same bytes and cleans up", async () => {
+    const crashed = newStore();
+    const dir = join(crashed, TENANT, "copilot");
+    mkdirSync(join(dir, "aiaudit-pack-AbC123"), { recursive: true });
+    writeFileSync(join(dir, "aiaudit-pack-AbC123", "0.spool"), "half a file");
+    writeFileSync(join(dir, "pack-1.tar.gz.partial"), "half a pack");
+    writeFileSync(join(dir, "pack-1.tar.gz"), "renamed, but the index was never written");
+    const built = await buildPack(ch, APRIL, options(crashed));
+    assert.equal(built.manifest.sequence, 1);
+    assert.deepEqual(readFileSync(built.path), aprilBytes);
+    assert.deepEqual(readdirSync(dir).sort(), [INDEX_NAME, "pack-1.tar.gz"]);
   });
 
   it("refuses a bad request before touching the store", async () => {
