@@ -15,6 +15,7 @@ export {
   verify,
   type KeyPair,
 } from "./signing.ts";
+export { keyPairFromPrivatePem, privateKeyPem, publicKeyFromText, readPrivateKeyFile } from "./pem.ts";
 export {
   MANIFEST_NAME,
   MAX_MANIFEST_BYTES,

@@ -12,6 +12,8 @@ import { migrateCommand } from "./commands/migrate.ts";
 import { packVerify } from "./commands/pack-verify.ts";
 import { pseudonym } from "./commands/pseudonym.ts";
 import { status } from "./commands/status.ts";
+import { tenantsCreate, tenantsList } from "./commands/tenants.ts";
+import { tokensCreate, tokensList, tokensRevoke } from "./commands/tokens.ts";
 import { UsageError, type Command, type Io } from "./io.ts";
 
 export type { Io } from "./io.ts";
@@ -21,6 +23,11 @@ const COMMANDS: Command[] = [
   connectOpenai,
   disconnect,
   status,
+  tenantsCreate,
+  tenantsList,
+  tokensCreate,
+  tokensList,
+  tokensRevoke,
   pseudonym,
   migrateCommand,
   keysGenerate,

@@ -43,16 +43,30 @@ export function parseOptions<O extends NonNullable<ParseArgsConfig["options"]>>(
   }
 }
 
-/** `--tenant`, checked with the rule the services apply to TENANT_ID. */
-export function tenantOption(value: string | undefined): string {
-  if (value === undefined) throw new UsageError("--tenant is required: the tenant (customer) id");
+/**
+ * `--tenant` (or the argument `name`, e.g. `TENANT`), checked with the rule the services apply to
+ * TENANT_ID.
+ */
+export function tenantOption(value: string | undefined, name = "--tenant"): string {
+  if (value === undefined) throw new UsageError(`${name} is required: the tenant (customer) id`);
   const parsed = tenantId.safeParse(value);
   if (!parsed.success) {
     throw new UsageError(
-      `--tenant ${JSON.stringify(value)} is not a tenant id: ${parsed.error.issues[0]?.message ?? "malformed"}`,
+      `${name} ${JSON.stringify(value)} is not a tenant id: ${parsed.error.issues[0]?.message ?? "malformed"}`,
     );
   }
   return parsed.data;
+}
+
+/** A free-text name option (`--display-name`, `--name`): trimmed, one line, not empty when given. */
+export function nameOption(value: string | undefined, option: string, max = 200): string | null {
+  if (value === undefined) return null;
+  const name = value.trim();
+  if (!name) throw new UsageError(`${option} is empty: leave it out for none`);
+  if (/[\u0000-\u001f\u007f]/.test(name))
+    throw new UsageError(`${option} holds a line break or control character`);
+  if (name.length > max) throw new UsageError(`${option} is ${name.length} characters long: at most ${max}`);
+  return name;
 }
 
 /** The content of a file named on the command line (a token, a key), trimmed. */

@@ -6,9 +6,15 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { generateKeyPair, keyId, publicKeyPem } from "@aiaudit/evidence-pack";
+import {
+  generateKeyPair,
+  keyId,
+  keyPairFromPrivatePem,
+  privateKeyPem,
+  publicKeyFromText,
+  publicKeyPem,
+} from "@aiaudit/evidence-pack";
 import { parseOptions, readInputFile, UsageError, type Command, type Io } from "../io.ts";
-import { keyPairFromPrivatePem, privateKeyPem, publicKeyFromText } from "../signing-keys.ts";
 
 export const PRIVATE_KEY_FILE = "private-key.pem";
 export const PUBLIC_KEY_FILE = "public-key.pem";

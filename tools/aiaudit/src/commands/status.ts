@@ -3,7 +3,8 @@
  * connections (compacted connections topic: ACTIVE, or BROKEN with the reason; an ACTIVE one may carry a
  * message too, e.g. an OpenAI organization whose audit logging is off), each stream's
  * cursor (compacted cursors topic: `updated_at` is the last successful poll, the cursor's
- * `highWaterMs`, when it has one, the newest record published) and the rows in ClickHouse. It
+ * `highWaterMs`, when it has one, the newest record published), the packer's monthly evidence packs
+ * (compacted pack-runs topic: SUCCEEDED, or FAILED and due again) and the rows in ClickHouse. It
  * changes nothing, not even the topics: a mistyped KAFKA_TOPIC_PREFIX shows as "no topic".
  */
 import {
@@ -11,19 +12,21 @@ import {
   parseSeenBucketKey,
   topicNames,
   type ConnectionRecord,
+  type PackRunRecord,
   type StreamCursor,
 } from "@aiaudit/contracts";
 import { describeError } from "@aiaudit/errors";
-import type { IncomingRecord, KafkaClient } from "@aiaudit/kafka";
+import type { IncomingRecord } from "@aiaudit/kafka";
 import { clickhouseFromEnv } from "../clickhouse.ts";
-import { kafkaFromEnv } from "../connections.ts";
+import { kafkaFromEnv, readCompacted } from "../connections.ts";
 import { parseOptions, tenantOption, type Command, type Io } from "../io.ts";
 
 export const status: Command = {
   path: ["status"],
-  summary: "connections and their state, each stream's last poll and lag, rows per ClickHouse table",
+  summary:
+    "connections and their state, each stream's last poll and lag, the monthly evidence packs, rows per ClickHouse table",
   usage: `usage: aiaudit status [--tenant T] [--json]
-  --tenant T   only this tenant's connections and rows
+  --tenant T   only this tenant's connections, evidence packs and rows
   --json       one JSON document instead of text
 reads KAFKA_BROKERS / KAFKA_TOPIC_PREFIX and CLICKHOUSE_URL (or the embedded engine), like the services`,
   run,
@@ -56,10 +59,31 @@ export interface ConnectionStatus {
   streams: StreamStatus[];
 }
 
+/** One scheduled evidence pack (a tenant, module and month), as the packer last left it. */
+export interface PackRunStatus {
+  tenant: string;
+  module: PackRunRecord["module"];
+  /** The month, YYYY-MM (UTC), of period_start. */
+  period: string;
+  period_start: string;
+  period_end: string;
+  /** SUCCEEDED: the pack is in the store; FAILED: the last attempt failed, another is due. */
+  state: PackRunRecord["state"];
+  attempts: number;
+  last_error: string | null;
+  next_attempt_at: string | null;
+  pack_id: string | null;
+  sequence: number | null;
+  /** When the last attempt ended. */
+  updated_at: string;
+}
+
 export interface Status {
   at: string;
   kafka: { brokers: string[]; prefix: string; error: string | null };
   connections: ConnectionStatus[];
+  /** The packer's monthly schedule; empty before its first run (or without a packer). */
+  packs: PackRunStatus[];
   clickhouse: { database: string | null; where: string | null; error: string | null };
   tables: { table: string; rows: number | null }[];
   /** Records that could not be read, and the like: shown, never fatal. */
@@ -77,6 +101,7 @@ async function run(args: string[], io: Io): Promise<number> {
     at: new Date(now).toISOString(),
     kafka: { brokers: [], prefix: "", error: null },
     connections: [],
+    packs: [],
     clickhouse: { database: null, where: null, error: null },
     tables: [],
     problems: [],
@@ -86,15 +111,18 @@ async function run(args: string[], io: Io): Promise<number> {
   Object.assign(state.kafka, { brokers, prefix });
   try {
     const topics = topicNames(prefix);
-    const [connections, cursors] = await Promise.all([
+    const [connections, cursors, packRuns] = await Promise.all([
       readCompacted(kafka, topics.connections),
       readCompacted(kafka, topics.cursors),
+      // A missing pack-runs topic is no problem: no packer has finished a scheduled pack yet.
+      readCompacted(kafka, topics.packRuns),
     ]);
     for (const missing of [connections, cursors].filter((t) => t.missing))
       state.problems.push(
         `no topic ${missing.topic}: nothing connected or polled yet with this KAFKA_TOPIC_PREFIX`,
       );
     state.connections = summarize(connections.latest, cursors.latest, now, tenant, state.problems);
+    state.packs = summarizePackRuns(packRuns.latest, tenant, state.problems);
   } catch (err) {
     state.kafka.error = describeError(err);
   }
@@ -114,30 +142,6 @@ async function run(args: string[], io: Io): Promise<number> {
   if (values.json) io.out(JSON.stringify(state, null, 2));
   else for (const line of render(state)) io.out(line);
   return state.kafka.error !== null || state.clickhouse.error !== null ? 1 : 0;
-}
-
-/** The newest record per key of a compacted topic (a tombstone removes the key). */
-async function readCompacted(
-  kafka: KafkaClient,
-  topic: string,
-): Promise<{ topic: string; missing: boolean; latest: Map<string, IncomingRecord> }> {
-  const latest = new Map<string, IncomingRecord>();
-  let records: IncomingRecord[];
-  try {
-    records = await kafka.readTopic(topic, { idleMs: 1000 });
-  } catch (err) {
-    // The broker does not create topics on reads (auto.create.topics.enable=false): a missing one
-    // is "nothing there yet", not a failure.
-    if (/does not host this topic-partition|UNKNOWN_TOPIC/i.test(describeError(err)))
-      return { topic, missing: true, latest };
-    throw err;
-  }
-  for (const record of records) {
-    if (!record.key) continue;
-    if (record.value === null) latest.delete(record.key);
-    else latest.set(record.key, record);
-  }
-  return { topic, missing: false, latest };
 }
 
 /** Connections with their streams, from the records of both topics; pure, for tests. */
@@ -171,6 +175,49 @@ export function summarize(
   const connections = [...byKey.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, c]) => c);
   for (const c of connections) c.streams.sort((a, b) => a.stream.localeCompare(b.stream));
   return connections;
+}
+
+/**
+ * The scheduled packs from the pack-runs topic's records (key `<tenant>/<module>/<period_start>`),
+ * by tenant, module and period, newest period first; pure, for tests.
+ */
+export function summarizePackRuns(
+  records: Map<string, IncomingRecord>,
+  tenant: string | undefined,
+  problems: string[],
+): PackRunStatus[] {
+  const runs: PackRunStatus[] = [];
+  for (const [key, record] of records) {
+    if (tenant !== undefined && !key.startsWith(`${tenant}/`)) continue;
+    const packRun = decode(record, (value) => codecs.packRun.decode(value), problems);
+    if (packRun) runs.push(packRunStatus(packRun));
+  }
+  return runs.sort(
+    (a, b) =>
+      a.tenant.localeCompare(b.tenant) ||
+      a.module.localeCompare(b.module) ||
+      b.period_start.localeCompare(a.period_start),
+  );
+}
+
+const isoOrNull = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+function packRunStatus(r: PackRunRecord): PackRunStatus {
+  const start = new Date(r.period_start).toISOString();
+  return {
+    tenant: r.tenant,
+    module: r.module,
+    period: start.slice(0, 7),
+    period_start: start,
+    period_end: new Date(r.period_end).toISOString(),
+    state: r.state,
+    attempts: r.attempts,
+    last_error: r.last_error,
+    next_attempt_at: isoOrNull(r.next_attempt_at),
+    pack_id: r.pack_id,
+    sequence: r.sequence,
+    updated_at: new Date(r.updated_at).toISOString(),
+  };
 }
 
 function decode<T>(record: IncomingRecord, decoder: (value: Buffer) => T, problems: string[]): T | undefined {
@@ -309,6 +356,7 @@ export function render(s: Status): string[] {
     }
     if (c.streams.length === 0) lines.push("    not polled yet");
   }
+  lines.push(...renderPacks(s));
   lines.push(`ClickHouse (database ${s.clickhouse.database ?? "?"}, ${s.clickhouse.where ?? "?"}):`);
   if (s.clickhouse.error !== null) lines.push(`  cannot read ClickHouse: ${s.clickhouse.error}`);
   else if (s.tables.length === 0) lines.push("  no tables: run `aiaudit migrate`");
@@ -316,5 +364,52 @@ export function render(s: Status): string[] {
   for (const t of s.tables)
     lines.push(`  ${t.table.padEnd(width)}  ${t.rows === null ? "(not per tenant)" : `${t.rows} rows`}`);
   for (const problem of s.problems) lines.push(`note: ${problem}`);
+  return lines;
+}
+
+/** Pack ids are 32 hex digits: this many say which one. */
+const PACK_ID_SHOWN = 12;
+
+/**
+ * The monthly schedule's section: per tenant and module every FAILED month (each is retried) and
+ * the newest SUCCEEDED one; older succeeded months are counted (`--json` lists them), so the
+ * section stays short after years of months.
+ */
+function renderPacks(s: Status): string[] {
+  const lines = [`evidence packs (monthly schedule, ${s.kafka.prefix}.control.pack-runs.v1):`];
+  if (s.kafka.error !== null) return [...lines, "  cannot read Kafka (see above)"];
+  if (s.packs.length === 0) return [...lines, "  no scheduled pack yet"];
+  const tenantWidth = Math.max(...s.packs.map((p) => p.tenant.length));
+  const moduleWidth = Math.max(...s.packs.map((p) => p.module.length));
+  const groups = new Map<string, PackRunStatus[]>();
+  for (const p of s.packs) {
+    const key = `${p.tenant}/${p.module}`;
+    groups.set(key, [...(groups.get(key) ?? []), p]);
+  }
+  for (const runs of groups.values()) {
+    // Newest period first (summarizePackRuns's order).
+    const newestSucceeded = runs.find((p) => p.state === "SUCCEEDED");
+    const shown = runs.filter((p) => p.state === "FAILED" || p === newestSucceeded);
+    for (const p of shown) {
+      const head = `  ${p.tenant.padEnd(tenantWidth)}  ${p.module.padEnd(moduleWidth)}  ${p.period}`;
+      if (p.state === "SUCCEEDED") {
+        const id = p.pack_id === null ? "?" : `${p.pack_id.slice(0, PACK_ID_SHOWN)}…`;
+        lines.push(`${head}  SUCCEEDED  pack ${id} sequence ${p.sequence ?? "?"}, at ${p.updated_at}`);
+      } else {
+        const next =
+          p.next_attempt_at === null ? "no next attempt scheduled" : `next attempt ${p.next_attempt_at}`;
+        lines.push(
+          `${head}  FAILED     ${p.attempts} attempt${p.attempts === 1 ? "" : "s"}, ${next}\n      ${p.last_error ?? "(no error recorded)"}`,
+        );
+      }
+    }
+    const older = runs.length - shown.length;
+    if (older > 0) {
+      const [first] = runs;
+      lines.push(
+        `  ${(first?.tenant ?? "").padEnd(tenantWidth)}  ${(first?.module ?? "").padEnd(moduleWidth)}  and ${older} earlier month${older === 1 ? "" : "s"} SUCCEEDED (--json lists them)`,
+      );
+    }
+  }
   return lines;
 }
