@@ -4,6 +4,7 @@
  * would stay in shell history and process listings. Every command answers `--help` with its own
  * usage; node:util parseArgs is enough for a handful of commands, so there is no CLI framework.
  */
+import { billing } from "./commands/billing.ts";
 import { connectCopilot } from "./commands/connect-copilot.ts";
 import { connectOpenai } from "./commands/connect-openai.ts";
 import { disconnect } from "./commands/disconnect.ts";
@@ -23,6 +24,7 @@ const COMMANDS: Command[] = [
   connectOpenai,
   disconnect,
   status,
+  billing,
   tenantsCreate,
   tenantsList,
   tokensCreate,
