@@ -143,6 +143,8 @@ function uuidOf(text: string): string {
 /** The actions `auditEvents` cycles through by default (all `copilot.*`). */
 export const COPILOT_AUDIT_ACTIONS = [
   "copilot.cfb_seat_assignment_created",
+  // GitHub writes it for every person given access, whatever the assignment (a seat granted).
+  "copilot.cfb_seat_added",
   "copilot.cfb_seat_cancelled",
   "copilot.policy_updated",
 ] as const;
