@@ -17,6 +17,7 @@ import { openaiConnectionId } from "@aiaudit/openai-connect";
 import { auditEvents, seats, startGithubSimulator } from "@aiaudit/sim-github";
 import { openaiOrg, startOpenaiSimulator } from "@aiaudit/sim-openai";
 import { loadConfig as loadSnapshotterConfig } from "@aiaudit/snapshotter/config";
+import { bill } from "@aiaudit/billing";
 import { codecs, topicNames } from "@aiaudit/contracts";
 import { generateKeyPair, keyPairFromPrivatePem, privateKeyPem, verifyPack } from "@aiaudit/evidence-pack";
 import { loadConfig as loadPackerConfig } from "@aiaudit/packer/config";
@@ -296,6 +297,35 @@ async function openaiPart(): Promise<void> {
 }
 
 /**
+ * The KPI summary (view kpi_summary) and this month's bill so far (@aiaudit/billing, as
+ * `aiaudit billing` computes it), from the complete snapshots the demo wrote.
+ */
+async function kpiPart(): Promise<void> {
+  const kpis = await ch.rows<Record<string, number | string | null>>(
+    `SELECT * FROM ${ch.table("kpi_summary")} WHERE tenant = 'demo' ORDER BY module`,
+  );
+  say("KPI summary (view kpi_summary):");
+  for (const k of kpis) {
+    const figures = Object.entries(k)
+      .filter(([name, value]) => !["tenant", "module"].includes(name) && value !== null)
+      .map(([name, value]) => `${name.replaceAll("_", " ")} ${value}`);
+    say(`  ${String(k.module).padEnd(13)} ${figures.join(", ")}`);
+  }
+  const today = new Date().toISOString().slice(0, 10);
+  const soFar = await bill(ch, "demo", { from: `${today.slice(0, 8)}01`, to: today });
+  const money = (cents: number) => `EUR ${(cents / 100).toFixed(2)}`;
+  say(
+    `this month's bill so far (${soFar.from} .. ${soFar.to}, ${soFar.days} days; \`aiaudit billing --tenant demo --month ${today.slice(0, 7)}\` bills the whole month):`,
+  );
+  say(
+    `  Copilot: ${soFar.copilot.seats.total} seat-days → average ${soFar.copilot.seats.average} → ${soFar.copilot.seats.billable} seats (${soFar.copilot.days_without_snapshot} day(s) before the first snapshot count 0) = ${money(soFar.copilot.seats.amount_cents)}`,
+  );
+  say(
+    `  OpenAI: ${soFar.openai.users.billable} users, ${soFar.openai.active_projects.billable} active projects = ${money(soFar.openai.users.amount_cents + soFar.openai.active_projects.amount_cents)}; total ${money(soFar.total_cents)}`,
+  );
+}
+
+/**
  * The tenant's evidence pack of last month: a bearer token of the demo tenant on the tenants topic
  * (what `aiaudit tenants create demo` and `aiaudit tokens create --tenant demo` write), last
  * month's Copilot pack through the packer's HTTP API, downloaded, and verified with the auditor's
@@ -469,6 +499,8 @@ try {
   for (const r of daily) say(`  ${r.day}  ${r.org}  ${r.seats} seats`);
   say();
   await openaiPart();
+  say();
+  await kpiPart();
   say();
   await packPart();
   say();
