@@ -106,6 +106,24 @@ export const clickhouseEnv = {
     .describe("data directory of the embedded engine, without CLICKHOUSE_URL"),
 };
 
+/**
+ * How long ClickHouse keeps a row after its event or snapshot time (docs/architecture.md,
+ * "Retention"), set by the snapshotter at start and by `aiaudit migrate`: at least six months (AI
+ * Act art. 26(6)), or 0 to keep rows forever.
+ */
+export const retentionEnv = {
+  CLICKHOUSE_TTL_DAYS: z.coerce
+    .number()
+    .int("a whole number of days")
+    .refine((days) => days === 0 || days >= 183, {
+      message: "at least 183 days (six months, AI Act art. 26(6)), or 0 to keep rows forever",
+    })
+    .default(400)
+    .describe(
+      "days every table keeps a row after its event or snapshot time; at least 183 (six months), 0 keeps rows forever",
+    ),
+};
+
 export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
 
 export const logEnv = {

@@ -102,7 +102,38 @@ export interface GroupTimings {
   rebalanceTimeoutMs?: number;
 }
 
-export interface ConsumerSettings extends GroupTimings {
+/**
+ * How much a committing consumer gathers per fetch, so a sink sees large batches rather than a
+ * trickle (ClickHouse wants few large inserts). Each fetch hands the sink one batch per partition.
+ * kafkajs's `minBytes`, `maxWaitTimeInMs`, `maxBytesPerPartition` and `maxBytes`, Kafka's
+ * `fetch.min.bytes`, `fetch.max.wait.ms`, `max.partition.fetch.bytes` and `fetch.max.bytes`:
+ * https://kafka.js.org/docs/consuming#options
+ */
+export interface FetchSettings {
+  /**
+   * The broker holds a fetch until this many bytes are ready (or `maxWaitTimeInMs` passed), so a
+   * busy topic gives few large batches instead of many small ones. @default 1
+   */
+  minBytes?: number;
+  /**
+   * Longest the broker holds a fetch, ms. An idle member heartbeats between fetches, so this also
+   * bounds how long it takes to hear of a rebalance: keep it well under the session timeout.
+   * @default 500
+   */
+  maxWaitTimeInMs?: number;
+  /**
+   * Most bytes one partition contributes to a fetch: the upper bound of one batch (a record batch
+   * larger than this still comes whole). @default 1048576 (1 MiB)
+   */
+  maxBytesPerPartition?: number;
+  /**
+   * Most bytes of a fetch over all partitions: what the member holds in memory at once. The broker
+   * caps it at its `fetch.max.bytes` (55 MiB by default). @default 10485760 (10 MiB)
+   */
+  maxBytes?: number;
+}
+
+export interface ConsumerSettings extends GroupTimings, FetchSettings {
   groupId: string;
   topics: string[];
   /** Where a new group starts. @default true (the whole topic) */
@@ -294,8 +325,16 @@ export function createKafka(settings: KafkaSettings): KafkaClient {
       },
   });
 
-  /** A consumer-group member with the group timings (docs on `GroupTimings`). */
-  function groupMember(groupId: string, timings: GroupTimings, retries: number): Consumer {
+  /**
+   * A consumer-group member with the group timings (docs on `GroupTimings`) and the fetch sizes
+   * (docs on `FetchSettings`; kafkajs's defaults where unset).
+   */
+  function groupMember(
+    groupId: string,
+    timings: GroupTimings,
+    retries: number,
+    fetch: FetchSettings = {},
+  ): Consumer {
     return kafka.consumer({
       groupId,
       readUncommitted: false,
@@ -304,7 +343,12 @@ export function createKafka(settings: KafkaSettings): KafkaClient {
       rebalanceTimeout: timings.rebalanceTimeoutMs ?? 30_000,
       // kafkajs heartbeats between fetches: an idle member long-polls for at most this long, so
       // it heartbeats (and hears of a rebalance) about once a second rather than every 5 s.
-      maxWaitTimeInMs: 500,
+      maxWaitTimeInMs: fetch.maxWaitTimeInMs ?? 500,
+      ...(fetch.minBytes === undefined ? {} : { minBytes: fetch.minBytes }),
+      ...(fetch.maxBytesPerPartition === undefined
+        ? {}
+        : { maxBytesPerPartition: fetch.maxBytesPerPartition }),
+      ...(fetch.maxBytes === undefined ? {} : { maxBytes: fetch.maxBytes }),
       // A failure is retried from the last committed offset (or the beginning) after a pause.
       retry: { retries, restartOnFailure: () => Promise.resolve(true) },
     });
@@ -496,7 +540,7 @@ export function createKafka(settings: KafkaSettings): KafkaClient {
       const { groupId, topics } = consumerSettings;
       const heartbeatInterval = consumerSettings.heartbeatIntervalMs ?? 1000;
       // A sink failure is retried from the last committed offset after a pause, never skipped.
-      const consumer = groupMember(groupId, consumerSettings, 5);
+      const consumer = groupMember(groupId, consumerSettings, 5, consumerSettings);
       let running = false;
       let assignment: Record<string, number[]> = {};
       consumer.on(consumer.events.GROUP_JOIN, (event) => {

@@ -1,6 +1,19 @@
 /** Settings of the snapshotter, from the environment, parsed once by `loadConfig`. */
 import { z } from "zod";
-import { clickhouseEnv, kafkaEnv, logEnv, parseEnv, runtimeEnv, type Env } from "@aiaudit/config";
+import {
+  clickhouseEnv,
+  kafkaEnv,
+  logEnv,
+  parseEnv,
+  retentionEnv,
+  runtimeEnv,
+  type Env,
+} from "@aiaudit/config";
+
+const MiB = 1024 * 1024;
+
+/** A whole number of bytes, at least `min`. */
+const bytes = (min: number, fallback: number) => z.coerce.number().int().min(min).default(fallback);
 
 const schema = z.object({
   ...kafkaEnv,
@@ -20,6 +33,34 @@ const schema = z.object({
     .default("true")
     .transform((v) => v === "true")
     .describe("apply pending migrations at start (true/false)"),
+  ...retentionEnv,
+  // Batches of 10k-100k rows or about a second (README.md, "Batches"): the broker holds a fetch
+  // until FETCH_MIN_BYTES are ready or FETCH_MAX_WAIT_MS passed; each partition gives at most
+  // FETCH_MAX_BYTES_PER_PARTITION of it, one batch, inserted in chunks of MAX_INSERT_ROWS.
+  SNAPSHOTTER_FETCH_MIN_BYTES: bytes(1, 8 * MiB).describe(
+    "bytes the broker gathers before it answers a fetch (fetch.min.bytes); 8 MiB is ~13,000 audit events",
+  ),
+  SNAPSHOTTER_FETCH_MAX_WAIT_MS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .max(5000)
+    .default(1000)
+    .describe(
+      "ms the broker holds a fetch that has not reached SNAPSHOTTER_FETCH_MIN_BYTES (fetch.max.wait.ms), 10-5000: an idle member heartbeats between fetches",
+    ),
+  SNAPSHOTTER_FETCH_MAX_BYTES_PER_PARTITION: bytes(64 * 1024, 32 * MiB).describe(
+    "most bytes one partition gives a fetch, the largest batch (max.partition.fetch.bytes)",
+  ),
+  SNAPSHOTTER_FETCH_MAX_BYTES: bytes(64 * 1024, 50 * MiB).describe(
+    "most bytes of a fetch over all partitions, held in memory at once (fetch.max.bytes; the broker caps it, 55 MiB by default)",
+  ),
+  SNAPSHOTTER_MAX_INSERT_ROWS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(100_000)
+    .describe("most rows of one ClickHouse insert: a larger batch is inserted in chunks"),
 });
 
 export type SnapshotterConfig = z.infer<typeof schema>;

@@ -1,11 +1,12 @@
 /**
  * snapshotter wiring: one read_committed consumer group over the topics it sinks, each topic to its ClickHouse sink.
- * Migrations are applied at start (idempotent) unless CLICKHOUSE_MIGRATE_ON_START=false.
+ * Migrations and the tables' retention (CLICKHOUSE_TTL_DAYS) are applied at start (idempotent)
+ * unless CLICKHOUSE_MIGRATE_ON_START=false.
  */
 import { hostname } from "node:os";
 import { randomUUID } from "node:crypto";
 import { Registry } from "prom-client";
-import { createClickHouse, migrate, type ClickHouse } from "@aiaudit/clickhouse";
+import { applyRetention, createClickHouse, migrate, type ClickHouse } from "@aiaudit/clickhouse";
 import { topicNames, topicSpecs, type DeadLetter } from "@aiaudit/contracts";
 import {
   createKafka,
@@ -102,9 +103,17 @@ export function createService(config: SnapshotterConfig, deps: ServiceDeps): Sna
     if (config.CLICKHOUSE_MIGRATE_ON_START) {
       const result = await migrate(db);
       if (result.applied.length > 0) events.migrated({ applied: result.applied });
+      const retention = await applyRetention(db, config.CLICKHOUSE_TTL_DAYS);
+      if (retention.changed.length > 0) events.retentionSet(retention);
     }
     await kafka.ensureTopics(topicSpecs(config.KAFKA_TOPIC_PREFIX));
-    const sinkDeps: SinkDeps = { ch: db, topics, telemetry: events, deadLetters };
+    const sinkDeps: SinkDeps = {
+      ch: db,
+      topics,
+      telemetry: events,
+      deadLetters,
+      maxInsertRows: config.SNAPSHOTTER_MAX_INSERT_ROWS,
+    };
     const sinks = new Map<string, (batch: IncomingBatch) => Promise<void>>([
       [topics.copilotSeats, createSeatSink(sinkDeps)],
       [topics.copilotAuditEvents, createAuditEventSink(sinkDeps)],
@@ -119,6 +128,10 @@ export function createService(config: SnapshotterConfig, deps: ServiceDeps): Sna
     const started = await kafka.runConsumer({
       groupId: config.SNAPSHOTTER_GROUP_ID,
       topics: [...sinks.keys()],
+      minBytes: config.SNAPSHOTTER_FETCH_MIN_BYTES,
+      maxWaitTimeInMs: config.SNAPSHOTTER_FETCH_MAX_WAIT_MS,
+      maxBytesPerPartition: config.SNAPSHOTTER_FETCH_MAX_BYTES_PER_PARTITION,
+      maxBytes: config.SNAPSHOTTER_FETCH_MAX_BYTES,
       handleBatch: async (batch) => {
         const sink = sinks.get(batch.topic);
         try {

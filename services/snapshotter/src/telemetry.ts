@@ -2,7 +2,7 @@
  * The observable events of the snapshotter, named once (docs/conventions.md §8): each writes its
  * log line and moves its metric together. Metric names start with `aiaudit_snapshotter_`.
  */
-import { Counter, Gauge, type Registry } from "prom-client";
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { Logger } from "@aiaudit/logger";
 
 export function telemetry(log: Logger, registry: Registry) {
@@ -36,8 +36,19 @@ export function telemetry(log: Logger, registry: Registry) {
     labelNames: ["topic"],
     registers: [registry],
   });
+  const insertRows = new Histogram({
+    name: "aiaudit_snapshotter_insert_rows",
+    help: "Rows per ClickHouse insert, by table: batches of 10k-100k rows are what ClickHouse likes; many small ones mean a quiet topic or fetch settings too small",
+    labelNames: ["table"],
+    buckets: [1, 10, 100, 1000, 5000, 10_000, 25_000, 50_000, 100_000],
+    registers: [registry],
+  });
 
   return {
+    /** One insert ClickHouse acknowledged (a chunk of a batch, or a half while isolating poison). */
+    inserted(fields: { table: string; rows: number }) {
+      insertRows.observe({ table: fields.table }, fields.rows);
+    },
     batchSunk(fields: {
       topic: string;
       partition: number;
@@ -89,6 +100,12 @@ export function telemetry(log: Logger, registry: Registry) {
     },
     migrated(fields: { applied: string[] }) {
       log.info({ event: "migrations_applied", ...fields }, "ClickHouse migrations applied");
+    },
+    retentionSet(fields: { ttlDays: number; changed: string[] }) {
+      log.info(
+        { event: "retention_set", ttlDays: fields.ttlDays, tables: fields.changed },
+        "ClickHouse tables' TTL set (0: rows kept forever)",
+      );
     },
     oncePassDone(fields: { partitions: number; ms: number }) {
       log.info(

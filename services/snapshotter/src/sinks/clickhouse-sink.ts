@@ -16,16 +16,22 @@
  * topic (already pseudonymized), after the good rows are in. A seat END marker refused in its
  * second table (the daily count) keeps the marker row it already wrote in the first.
  *
+ * Size: a table's rows of a batch go in one insert, or in chunks of at most `maxInsertRows` rows
+ * (consecutive records, cut where the next record's rows would not fit). The consumer's fetch
+ * settings decide how large batches get (services/snapshotter/README.md, "Batches").
+ *
  * Tokens: an insert's token names the topic, partition, first and last offset, the table, and a
  * digest of the records' values it covers. A re-delivered batch (a crash before the commit) takes
- * the same path through the same splits, so every insert that had landed is a no-op; the digest
+ * the same path through the same chunks and splits, so every insert that had landed is a no-op
+ * (and a re-delivery that reaches further, more having arrived meanwhile, starts at the same
+ * offset, so its full chunks are the same as before and only the last one differs); the digest
  * tells apart inserts over the same offsets whose records differ: a slice of another size after a
  * split, or a topic deleted and created again, whose offsets start over (issue 7: the same
  * offsets of a recreated topic were dropped as duplicates). ReplacingMergeTree on each row's
  * natural id stays the second line of defence.
  */
 import { createHash } from "node:crypto";
-import { isRowRejection, type ClickHouse } from "@aiaudit/clickhouse";
+import { isRowRejection } from "@aiaudit/clickhouse";
 import { deadLetter, type AvroCodec } from "@aiaudit/contracts";
 import { ErrorCodes, describeError, type ErrorCode } from "@aiaudit/errors";
 import type { IncomingBatch, IncomingRecord } from "@aiaudit/kafka";
@@ -57,7 +63,33 @@ interface Poison {
   logReason: string;
 }
 
+/** Rows of one insert when `SinkDeps.maxInsertRows` is not given. */
+const MAX_INSERT_ROWS = 100_000;
+
+/**
+ * `slice` cut into runs of consecutive entries with at most `max` rows in `table` each; an entry
+ * with more rows than that stands alone.
+ */
+function chunks<T>(slice: Entry<T>[], table: string, max: number): Entry<T>[][] {
+  const out: Entry<T>[][] = [];
+  let current: Entry<T>[] = [];
+  let rows = 0;
+  for (const entry of slice) {
+    const n = entry.rows[table]?.length ?? 0;
+    if (current.length > 0 && rows + n > max) {
+      out.push(current);
+      current = [];
+      rows = 0;
+    }
+    current.push(entry);
+    rows += n;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
 export function createClickHouseSink<T>(deps: SinkDeps, spec: SinkSpec<T>) {
+  const maxInsertRows = deps.maxInsertRows ?? MAX_INSERT_ROWS;
   return async function sinkBatch(batch: IncomingBatch): Promise<void> {
     const started = Date.now();
     const poison: Poison[] = [];
@@ -79,10 +111,14 @@ export function createClickHouseSink<T>(deps: SinkDeps, spec: SinkSpec<T>) {
     }
 
     const inserted: Record<string, number> = {};
-    const isPoison = (entry: Entry<T>) => poison.some((p) => p.record === entry.record);
     for (const table of spec.tables) {
-      const slice = entries.filter((e) => (e.rows[table]?.length ?? 0) > 0 && !isPoison(e));
-      inserted[table] = await insertIsolating(deps.ch, batch, table, slice, poison);
+      // Poison grows as ClickHouse refuses records: one refused in a table is left out of the next.
+      const poisoned = new Set(poison.map((p) => p.record));
+      const slice = entries.filter((e) => (e.rows[table]?.length ?? 0) > 0 && !poisoned.has(e.record));
+      inserted[table] = 0;
+      for (const chunk of chunks(slice, table, maxInsertRows)) {
+        inserted[table] += await insertIsolating(deps, batch, table, chunk, poison);
+      }
     }
 
     await deps.deadLetters(
@@ -107,7 +143,8 @@ export function createClickHouseSink<T>(deps: SinkDeps, spec: SinkSpec<T>) {
         reason: logReason,
       });
     }
-    for (const entry of entries) if (!isPoison(entry)) spec.landed?.(entry.value);
+    const poisoned = new Set(poison.map((p) => p.record));
+    for (const entry of entries) if (!poisoned.has(entry.record)) spec.landed?.(entry.value);
     deps.telemetry.batchSunk({
       topic: batch.topic,
       partition: batch.partition,
@@ -126,7 +163,7 @@ export function createClickHouseSink<T>(deps: SinkDeps, spec: SinkSpec<T>) {
  * each refused record stands alone and adds it to `poison`. Returns the number of rows inserted.
  */
 async function insertIsolating<T>(
-  ch: ClickHouse,
+  deps: SinkDeps,
   batch: IncomingBatch,
   table: string,
   slice: Entry<T>[],
@@ -140,7 +177,8 @@ async function insertIsolating<T>(
   for (const e of slice) digest.update(e.record.value ?? Buffer.alloc(0));
   const token = `${batch.topic}/${batch.partition}/${first.record.offset}-${last.record.offset}/${table}/${digest.digest("hex").slice(0, 16)}`;
   try {
-    await ch.insert(table, rows, token);
+    await deps.ch.insert(table, rows, token);
+    deps.telemetry.inserted({ table, rows: rows.length });
     return rows.length;
   } catch (err) {
     if (!isRowRejection(err)) throw err;
@@ -155,7 +193,7 @@ async function insertIsolating<T>(
       return 0;
     }
     const half = Math.ceil(slice.length / 2);
-    const head = await insertIsolating(ch, batch, table, slice.slice(0, half), poison);
-    return head + (await insertIsolating(ch, batch, table, slice.slice(half), poison));
+    const head = await insertIsolating(deps, batch, table, slice.slice(0, half), poison);
+    return head + (await insertIsolating(deps, batch, table, slice.slice(half), poison));
   }
 }

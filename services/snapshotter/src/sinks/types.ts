@@ -8,4 +8,6 @@ export interface SinkDeps {
   telemetry: Telemetry;
   /** Writes poison records to the dead-letter topic (one transaction); resolves when written. */
   deadLetters(letters: DeadLetter[]): Promise<void>;
+  /** Most rows of one insert: a batch with more is inserted in chunks. @default 100000 */
+  maxInsertRows?: number;
 }
