@@ -143,6 +143,12 @@ export interface ConsumerSettings extends GroupTimings, FetchSettings {
    * While it runs the member keeps heartbeating, so a slow batch is not mistaken for a dead member.
    */
   handleBatch(batch: IncomingBatch): Promise<void>;
+  /**
+   * Called after every (re)join of the group, before the batches of the new assignment: a
+   * partition given (back) to this member may hold records another member inserted but did not
+   * commit.
+   */
+  onAssignment?(assignment: Record<string, number[]>): void;
 }
 
 /** A topic followed by a consumer group that never commits: see `KafkaClient.followTopic`. */
@@ -546,6 +552,7 @@ export function createKafka(settings: KafkaSettings): KafkaClient {
       consumer.on(consumer.events.GROUP_JOIN, (event) => {
         running = true;
         assignment = sortedAssignment(event.payload.memberAssignment);
+        consumerSettings.onAssignment?.(assignment);
       });
       consumer.on(consumer.events.STOP, () => {
         running = false;

@@ -107,12 +107,14 @@ export function createService(config: SnapshotterConfig, deps: ServiceDeps): Sna
       if (retention.changed.length > 0) events.retentionSet(retention);
     }
     await kafka.ensureTopics(topicSpecs(config.KAFKA_TOPIC_PREFIX));
+    const inSync = new Set<string>();
     const sinkDeps: SinkDeps = {
       ch: db,
       topics,
       telemetry: events,
       deadLetters,
       maxInsertRows: config.SNAPSHOTTER_MAX_INSERT_ROWS,
+      inSync,
     };
     const sinks = new Map<string, (batch: IncomingBatch) => Promise<void>>([
       [topics.copilotSeats, createSeatSink(sinkDeps)],
@@ -128,6 +130,8 @@ export function createService(config: SnapshotterConfig, deps: ServiceDeps): Sna
     const started = await kafka.runConsumer({
       groupId: config.SNAPSHOTTER_GROUP_ID,
       topics: [...sinks.keys()],
+      // A partition given (back) to this member is checked for a crashed owner's inserts first.
+      onAssignment: () => inSync.clear(),
       minBytes: config.SNAPSHOTTER_FETCH_MIN_BYTES,
       maxWaitTimeInMs: config.SNAPSHOTTER_FETCH_MAX_WAIT_MS,
       maxBytesPerPartition: config.SNAPSHOTTER_FETCH_MAX_BYTES_PER_PARTITION,

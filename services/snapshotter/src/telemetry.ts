@@ -56,6 +56,8 @@ export function telemetry(log: Logger, registry: Registry) {
       lastOffset: string;
       records: number;
       rows: Record<string, number>;
+      /** Rows a crashed owner had inserted without committing, left out (landed-rows.ts). */
+      landedBefore: number;
       poisoned: number;
       ms: number;
     }) {

@@ -36,6 +36,7 @@ import { deadLetter, type AvroCodec } from "@aiaudit/contracts";
 import { ErrorCodes, describeError, type ErrorCode } from "@aiaudit/errors";
 import type { IncomingBatch, IncomingRecord } from "@aiaudit/kafka";
 import type { RowsResult, TableRows } from "../transforms/table-rows.ts";
+import { createLandedRows } from "./landed-rows.ts";
 import type { SinkDeps } from "./types.ts";
 
 export interface SinkSpec<T> {
@@ -90,8 +91,33 @@ function chunks<T>(slice: Entry<T>[], table: string, max: number): Entry<T>[][] 
 
 export function createClickHouseSink<T>(deps: SinkDeps, spec: SinkSpec<T>) {
   const maxInsertRows = deps.maxInsertRows ?? MAX_INSERT_ROWS;
+  const inSync = deps.inSync ?? new Set<string>();
+  const withoutLanded = createLandedRows(deps.ch);
+
+  /**
+   * `slice` without the rows of `table` ClickHouse already holds (a crashed owner's inserts), and
+   * how many rows that left out.
+   */
+  async function dropLanded(
+    table: string,
+    slice: Entry<T>[],
+  ): Promise<{ slice: Entry<T>[]; landed: number }> {
+    const all = slice.flatMap((e) => e.rows[table] ?? []);
+    const kept = new Set(await withoutLanded(table, all));
+    const out: Entry<T>[] = [];
+    for (const entry of slice) {
+      const rows = (entry.rows[table] ?? []).filter((row) => kept.has(row));
+      if (rows.length > 0) out.push({ ...entry, rows: { ...entry.rows, [table]: rows } });
+    }
+    return { slice: out, landed: all.length - kept.size };
+  }
+
   return async function sinkBatch(batch: IncomingBatch): Promise<void> {
     const started = Date.now();
+    const partitionKey = `${batch.topic}/${batch.partition}`;
+    const resumed = !inSync.has(partitionKey);
+    // Until this batch is in, a failure leaves the partition to be checked again.
+    inSync.delete(partitionKey);
     const poison: Poison[] = [];
     const entries: Entry<T>[] = [];
     for (const record of batch.records) {
@@ -111,10 +137,17 @@ export function createClickHouseSink<T>(deps: SinkDeps, spec: SinkSpec<T>) {
     }
 
     const inserted: Record<string, number> = {};
+    /** Rows of a resumed batch that a crashed owner had inserted already. */
+    let landed = 0;
     for (const table of spec.tables) {
       // Poison grows as ClickHouse refuses records: one refused in a table is left out of the next.
       const poisoned = new Set(poison.map((p) => p.record));
-      const slice = entries.filter((e) => (e.rows[table]?.length ?? 0) > 0 && !poisoned.has(e.record));
+      let slice = entries.filter((e) => (e.rows[table]?.length ?? 0) > 0 && !poisoned.has(e.record));
+      if (resumed) {
+        const checked = await dropLanded(table, slice);
+        slice = checked.slice;
+        landed += checked.landed;
+      }
       inserted[table] = 0;
       for (const chunk of chunks(slice, table, maxInsertRows)) {
         inserted[table] += await insertIsolating(deps, batch, table, chunk, poison);
@@ -145,6 +178,9 @@ export function createClickHouseSink<T>(deps: SinkDeps, spec: SinkSpec<T>) {
     }
     const poisoned = new Set(poison.map((p) => p.record));
     for (const entry of entries) if (!poisoned.has(entry.record)) spec.landed?.(entry.value);
+    // A crashed owner inserted a run of batches in offset order: once a checked batch finds none
+    // of its rows, the batches after it are new.
+    if (landed === 0) inSync.add(partitionKey);
     deps.telemetry.batchSunk({
       topic: batch.topic,
       partition: batch.partition,
@@ -152,6 +188,7 @@ export function createClickHouseSink<T>(deps: SinkDeps, spec: SinkSpec<T>) {
       lastOffset: batch.lastOffset,
       records: batch.records.length,
       rows: inserted,
+      landedBefore: landed,
       poisoned: poison.length,
       ms: Date.now() - started,
     });

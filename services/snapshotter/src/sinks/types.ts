@@ -10,4 +10,11 @@ export interface SinkDeps {
   deadLetters(letters: DeadLetter[]): Promise<void>;
   /** Most rows of one insert: a batch with more is inserted in chunks. @default 100000 */
   maxInsertRows?: number;
+  /**
+   * `topic/partition` of the partitions whose last batch this instance sank since it was given
+   * them: their next batch follows its own commit. Any other batch may repeat rows a crashed
+   * owner inserted without committing, and is checked against the tables first
+   * (landed-rows.ts). The service clears it at every rebalance. @default a set of the sink's own
+   */
+  inSync?: Set<string>;
 }
