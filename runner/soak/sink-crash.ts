@@ -637,12 +637,13 @@ async function watchGroup(brokers: string[], groupId: string, topic: string) {
   await admin.connect();
   return {
     async committed(): Promise<Map<number, number>> {
-      const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      const [entry] = await patiently(() => admin.fetchOffsets({ groupId, topics: [topic] }));
       return new Map((entry?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
     },
     async members(): Promise<{ state: string; members: string[] }> {
-      const { groups } = await admin.describeGroups([groupId]);
-      const [description] = groups;
+      // A coordinator moving under load (NOT_COORDINATOR_FOR_GROUP) is "not known yet", not a failure.
+      const described = await patiently(() => admin.describeGroups([groupId])).catch(() => undefined);
+      const [description] = described?.groups ?? [];
       return {
         state: description?.state ?? "Unknown",
         members: (description?.members ?? []).map((m) => m.memberId),
@@ -650,6 +651,19 @@ async function watchGroup(brokers: string[], groupId: string, topic: string) {
     },
     close: () => admin.disconnect(),
   };
+}
+
+/** `request`, tried again after a pause while the broker answers with retriable errors (up to 30 s). */
+async function patiently<T>(request: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      return await request();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
 }
 
 /** How many of `offsets` (ascending) are below `committed`. */

@@ -10,8 +10,8 @@
  * sorting key, and its version column when the row sets it — is already there is left out. Later
  * batches follow this instance's own commits and need no check.
  *
- * The check reads each table once per resumed batch, narrowed by its leading key columns' values;
- * what it compares is text: `toString` of each column, DateTime64 as epoch milliseconds.
+ * The check reads each table once per resumed batch, narrowed by the values of its leading and
+ * last key columns (the id); what it compares is text: `toString` of each column, DateTime64 as epoch milliseconds.
  * (Against a ClickHouse server, an insert a killed process sent may still land after the check:
  * ReplacingMergeTree, queried with FINAL, is the second line of defence there.)
  */
@@ -33,6 +33,9 @@ interface Identity {
 }
 
 const field = (row: Row, name: string): unknown => (row as Record<string, unknown>)[name];
+
+/** Ids per query. */
+const ID_GROUP = 5000;
 
 /** Between the key columns' texts: char(1), which no id holds. */
 const SEPARATOR = "\u0001";
@@ -90,19 +93,35 @@ export function createLandedRows(ch: ClickHouse) {
     if (columns.length === 0 || !columns.every((c) => c.name in first)) return [...rows];
     const textOf = (row: Row) => columns.map((c) => c.text(field(row, c.name))).join(SEPARATOR);
     const wanted = rows.map(textOf);
-    // The leading key columns narrow the read to the rows' own tenants and orgs (the primary index).
-    const narrow = key.slice(0, 2);
-    const where = narrow.map((c, i) => `${c.sql} IN {narrow${i}:Array(String)}`).join(" AND ");
-    const params: Record<string, unknown> = { wanted: [...new Set(wanted)] };
-    narrow.forEach((c, i) => {
-      params[`narrow${i}`] = [...new Set(rows.map((r) => c.text(field(r, c.name))))];
-    });
-    const present = await ch.rows<{ k: string }>(
-      `SELECT DISTINCT concat(${columns.map((c) => c.sql).join(", char(1), ")}) AS k
-       FROM ${ch.table(table)}
-       WHERE ${where || "1"} AND k IN {wanted:Array(String)}`,
-      params,
-    );
+    // The leading key columns and the last (the most selective, the id) narrow the read, compared
+    // as the columns themselves so the primary index and the set lookup do the work; the ids go in
+    // groups (a long array parameter is slow to parse).
+    const [tenantColumn, orgColumn] = key;
+    const idColumn = key.at(-1);
+    const values = (c: Column | undefined) =>
+      c ? [...new Set(rows.map((r) => String(field(r, c.name))))] : [];
+    const leading = [tenantColumn, orgColumn].filter((c): c is Column => c !== undefined && c !== idColumn);
+    const present: { k: string }[] = [];
+    const ids = values(idColumn);
+    for (let i = 0; i < Math.max(ids.length, 1); i += ID_GROUP) {
+      const conditions = leading.map((c, n) => `\`${c.name}\` IN {lead${n}:Array(String)}`);
+      const params: Record<string, unknown> = {};
+      leading.forEach((c, n) => {
+        params[`lead${n}`] = values(c);
+      });
+      if (idColumn) {
+        conditions.push(`\`${idColumn.name}\` IN {ids:Array(String)}`);
+        params.ids = ids.slice(i, i + ID_GROUP);
+      }
+      present.push(
+        ...(await ch.rows<{ k: string }>(
+          `SELECT DISTINCT concat(${columns.map((c) => c.sql).join(", char(1), ")}) AS k
+           FROM ${ch.table(table)}
+           WHERE ${conditions.join(" AND ") || "1"}`,
+          params,
+        )),
+      );
+    }
     if (present.length === 0) return [...rows];
     const landed = new Set(present.map((p) => p.k));
     return rows.filter((_, i) => !landed.has(wanted[i] as string));
