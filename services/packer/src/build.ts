@@ -11,6 +11,7 @@ import { createHash } from "node:crypto";
 import { access, mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
+import { bill } from "@aiaudit/billing";
 import type { ClickHouse } from "@aiaudit/clickhouse";
 import { tenantId } from "@aiaudit/config";
 import { AiauditError, ErrorCodes } from "@aiaudit/errors";
@@ -21,12 +22,13 @@ import {
   verifyPack,
   writePackFile,
   type Manifest,
+  type PackFile,
   type PackModule,
 } from "@aiaudit/evidence-pack";
-import type { ModuleContent } from "./content.ts";
+import { jsonFile, type ModuleContent } from "./content.ts";
 import { copilotContent } from "./copilot.ts";
 import { openaiContent } from "./openai.ts";
-import { parsePeriod, type Period } from "./period.ts";
+import { parsePeriod, utcDays, type Period } from "./period.ts";
 import { readmeText } from "./readme.ts";
 import type { Scope } from "./sql.ts";
 import {
@@ -211,13 +213,14 @@ async function writeOne(
   const scope: Scope = { ch, tenant: target.tenant, period: target.period };
   const content: ModuleContent =
     target.module === "copilot" ? await copilotContent(scope) : await openaiContent(scope);
+  const files = await withBilling(ch, target, content.files);
   const readme = readmeText({
     tenant: target.tenant,
     module: target.module,
     sequence,
     periodStart: new Date(target.period.startMs).toISOString(),
     periodEnd: new Date(target.period.endMs).toISOString(),
-    files: content.files
+    files: files
       .filter((f) => f.name.endsWith(".jsonl"))
       .map((f) => ({ name: f.name, about: FILE_ABOUT[f.name] ?? "" })),
   });
@@ -229,7 +232,7 @@ async function writeOne(
     sequence,
     periodStart: target.period.startMs,
     periodEnd: target.period.endMs,
-    files: [...content.files, { name: "README.txt", source: readme }],
+    files: [...files, { name: "README.txt", source: readme }],
     privateKey: options.privateKey,
     previous: previous && { packId: previous.pack_id, manifestSha256: previous.manifest_sha256 },
     pseudonymization: {
@@ -239,4 +242,26 @@ async function writeOne(
     spoolDir: join(options.storeDir, target.tenant, target.module),
   });
   return { manifest: written.manifest, manifestSha256: written.manifestSha256 };
+}
+
+/**
+ * kpis.json with the module's `billing`: what `aiaudit billing` computes (@aiaudit/billing, default
+ * prices) over the UTC days the period touches, so the pack carries the figures the invoice used.
+ */
+async function withBilling(ch: ClickHouse, target: Target, files: PackFile[]): Promise<PackFile[]> {
+  const days = utcDays(target.period);
+  const b = await bill(ch, target.tenant, { from: days[0] ?? "", to: days.at(-1) ?? "" });
+  const common = { currency: b.currency, from: b.from, to: b.to, days: b.days };
+  const billing =
+    target.module === "copilot"
+      ? { ...common, ...b.copilot }
+      : {
+          ...common,
+          ...b.openai,
+          amount_cents: b.openai.users.amount_cents + b.openai.active_projects.amount_cents,
+        };
+  return files.map((f) => {
+    if (f.name !== "kpis.json" || typeof f.source !== "string") return f;
+    return jsonFile("kpis.json", { ...(JSON.parse(f.source) as object), billing });
+  });
 }

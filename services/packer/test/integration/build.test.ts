@@ -298,6 +298,23 @@ describe("a Copilot pack", () => {
     assert.deepEqual(kpis.totals, { seats: 2, idle_seats: 1, seat_days: 5 });
   });
 
+  it("carries the month's billing in kpis.json, as `aiaudit billing` computes it", () => {
+    const { billing } = JSON.parse(extract(april.path).get("kpis.json") ?? "") as {
+      billing: Record<string, unknown>;
+    };
+    // Two seats every April day; the 15th's only snapshot is incomplete, so the 14th's is carried.
+    assert.deepEqual(billing, {
+      currency: "EUR",
+      from: "2026-04-01",
+      to: "2026-04-30",
+      days: 30,
+      units: ["acme"],
+      seats: { total: 60, average: "2.00", billable: 2, unit_price_cents: 100, amount_cents: 200 },
+      carried_days: 1,
+      days_without_snapshot: 0,
+    });
+  });
+
   it("is valid for verifyPack and for the Python verifier", async () => {
     const result = await verifyPack(april.path, { expectedPublicKey: KEY.publicKey });
     assert.equal(result.valid, true, result.valid ? "" : result.reason);
