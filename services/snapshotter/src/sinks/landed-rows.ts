@@ -16,6 +16,7 @@
  * ReplacingMergeTree, queried with FINAL, is the second line of defence there.)
  */
 import type { ClickHouse } from "@aiaudit/clickhouse";
+import { AiauditError, ErrorCodes } from "@aiaudit/errors";
 
 /** A row as the sinks build it: column name → value. */
 type Row = object;
@@ -59,7 +60,12 @@ export function createLandedRows(ch: ClickHouse) {
       "SELECT sorting_key, engine_full FROM system.tables WHERE database = {db:String} AND name = {table:String}",
       { db: ch.database, table },
     );
-    if (!info) throw new Error(`table ${table} does not exist`);
+    if (!info) {
+      // As an insert into it would: a table gone for a while (a migration not yet run) is retried.
+      throw new AiauditError(ErrorCodes.CLICKHOUSE_FAILED, `table ${ch.table(table)} does not exist`, {
+        retryable: true,
+      });
+    }
     const types = new Map(
       (
         await ch.rows<{ name: string; type: string }>(
