@@ -80,6 +80,10 @@ const GZIP_LEVEL = 9;
 const GZIP_OS_UNIX = 3;
 /** Bytes gathered before each write to a spool file. */
 const SPOOL_BATCH_BYTES = 256 * 1024;
+/** Bytes per read of a spool file into the archive (fewer, larger chunks through tar and gzip). */
+const SPOOL_READ_BYTES = 1024 * 1024;
+/** Output buffer of the gzip stream (zlib's default is 16 KiB). */
+const GZIP_CHUNK_BYTES = 128 * 1024;
 const ENTRY_HEADER = {
   mode: 0o644,
   uid: 0,
@@ -257,6 +261,10 @@ async function stageFile(file: PackFile, spool: () => Promise<string>, index: nu
       for await (const chunk of source) {
         const bytes = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk;
         stats.add(bytes);
+        if (size === 0 && bytes.length >= SPOOL_BATCH_BYTES) {
+          yield bytes; // already large: written as it is, not copied
+          continue;
+        }
         batch.push(bytes);
         size += bytes.length;
         if (size >= SPOOL_BATCH_BYTES) {
@@ -286,7 +294,13 @@ function finishStaging(name: string, stats: FileStats, content: StagedFile["cont
 
 async function writeArchive(entries: readonly StagedFile[], sink: Writable): Promise<void> {
   const pack = tar.pack();
-  const gzip = createGzip({ level: GZIP_LEVEL, memLevel: 8, strategy: zlibConstants.Z_DEFAULT_STRATEGY });
+  // chunkSize only sizes the output buffers (fewer callbacks): deflate's bytes do not depend on it.
+  const gzip = createGzip({
+    level: GZIP_LEVEL,
+    memLevel: 8,
+    strategy: zlibConstants.Z_DEFAULT_STRATEGY,
+    chunkSize: GZIP_CHUNK_BYTES,
+  });
   const done = pipeline(pack, gzip, fixedGzipHeader(), sink);
   const add = async (): Promise<void> => {
     for (const entry of entries) await addEntry(pack, entry);
@@ -304,7 +318,7 @@ function addEntry(pack: tar.Pack, file: StagedFile): Promise<void> {
       return;
     }
     const entry = pack.entry(header, callback);
-    pipeline(createReadStream(file.content.path), entry).catch(reject);
+    pipeline(createReadStream(file.content.path, { highWaterMark: SPOOL_READ_BYTES }), entry).catch(reject);
   });
 }
 

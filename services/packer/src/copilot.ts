@@ -8,7 +8,7 @@
 import { coverage, type DayCount, type EventSpan } from "./coverage.ts";
 import { decimal, jsonFile, type ModuleContent } from "./content.ts";
 import { DAY_MS, clickhouseTime } from "./period.ts";
-import { END, START, columns, inPeriod, jsonLines, rfc3339, smallRows, type Scope } from "./sql.ts";
+import { END, START, inPeriod, jsonLines, rfc3339, smallRows, type LinesQuery, type Scope } from "./sql.ts";
 
 /** Seats without activity for this long before the period's end are idle. */
 export const IDLE_DAYS = 30;
@@ -72,15 +72,39 @@ export async function copilotContent(scope: Scope): Promise<ModuleContent> {
   const tenant = "tenant = {tenant:String}";
   const complete = `SELECT * FROM ${t("copilot_complete_seat_snapshots")} WHERE ${tenant} AND ${inPeriod("taken_at")}`;
 
-  const seats = `SELECT ${columns(SEAT_COLUMNS)} FROM ${t("copilot_seat_snapshots")} FINAL
-    WHERE ${tenant} AND ${inPeriod("taken_at")} AND snapshot_id IN (SELECT snapshot_id FROM (${complete}))
-    ORDER BY org, taken_at, snapshot_id, seat_id`;
-  const events = `SELECT ${columns(EVENT_COLUMNS)} FROM ${t("copilot_audit_events")} FINAL
-    WHERE ${tenant} AND ${inPeriod("created_at")} ORDER BY org, created_at, event_id`;
-  const usage = `SELECT ${columns(USAGE_COLUMNS)} FROM ${t("copilot_usage_records")} FINAL
-    WHERE ${tenant} AND ${inPeriod("created_at")} ORDER BY enterprise, created_at, record_id`;
-  const daily = `SELECT org, day, snapshot_id, taken_at, seats FROM ${t("copilot_daily_seats")} FINAL
-    WHERE ${tenant} AND day BETWEEN toDate(${START}) AND toDate(${END}) ORDER BY org, day`;
+  // Each read of seats is a range of them: the complete snapshots' ids are looked up once.
+  const completeIds = (
+    await smallRows<{ snapshot_id: string }>(scope, `SELECT snapshot_id FROM (${complete})`)
+  ).map((r) => r.snapshot_id);
+  const seats: LinesQuery = {
+    table: t("copilot_seat_snapshots"),
+    where: `${tenant} AND ${inPeriod("taken_at")} AND snapshot_id IN {complete_ids:Array(String)}`,
+    columns: SEAT_COLUMNS,
+    orderBy: ["org", "taken_at", "snapshot_id", "seat_id"],
+    rangeBy: ["org", "snapshot_id", "seat_id"],
+    extra: { complete_ids: completeIds },
+  };
+  const events: LinesQuery = {
+    table: t("copilot_audit_events"),
+    where: `${tenant} AND ${inPeriod("created_at")}`,
+    columns: EVENT_COLUMNS,
+    orderBy: ["org", "created_at", "event_id"],
+    rangeBy: ["org", "event_id"],
+  };
+  const usage: LinesQuery = {
+    table: t("copilot_usage_records"),
+    where: `${tenant} AND ${inPeriod("created_at")}`,
+    columns: USAGE_COLUMNS,
+    orderBy: ["enterprise", "created_at", "record_id"],
+    rangeBy: ["enterprise", "record_id"],
+  };
+  const daily: LinesQuery = {
+    table: t("copilot_daily_seats"),
+    where: `${tenant} AND day BETWEEN toDate(${START}) AND toDate(${END})`,
+    columns: ["org", "day", "snapshot_id", "taken_at", "seats"],
+    orderBy: ["org", "day"],
+    rangeBy: ["org"],
+  };
 
   const orgs = await smallRows<{ org: string }>(
     scope,
@@ -105,17 +129,15 @@ export async function copilotContent(scope: Scope): Promise<ModuleContent> {
     orgs: orgNames,
     pseudonymKeyIds: keyIds.map((k) => k.k),
     files: [
-      { name: "seats.jsonl", source: jsonLines(scope, seats, SEAT_TIMES) },
-      { name: "events.jsonl", source: jsonLines(scope, events, ["created_at"]) },
-      { name: "usage_records.jsonl", source: jsonLines(scope, usage, ["created_at"]) },
-      { name: "daily_seats.jsonl", source: jsonLines(scope, daily, ["taken_at"]) },
+      { name: "seats.jsonl", source: jsonLines(scope, seats) },
+      { name: "events.jsonl", source: jsonLines(scope, events) },
+      { name: "usage_records.jsonl", source: jsonLines(scope, usage) },
+      { name: "daily_seats.jsonl", source: jsonLines(scope, daily) },
       jsonFile("coverage.json", await copilotCoverage(scope, orgNames, complete)),
       jsonFile("kpis.json", await copilotKpis(scope, orgNames, complete)),
     ],
   };
 }
-
-const SEAT_TIMES = ["taken_at", "created_at", "last_activity_at", "last_authenticated_at"];
 
 async function copilotCoverage(scope: Scope, orgs: string[], complete: string): Promise<unknown> {
   const t = (name: string): string => scope.ch.table(name);

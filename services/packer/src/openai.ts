@@ -9,7 +9,7 @@
 import { coverage, type DayCount, type EventSpan } from "./coverage.ts";
 import { jsonFile, type ModuleContent } from "./content.ts";
 import { DAY_MS, clickhouseTime } from "./period.ts";
-import { END, columns, inPeriod, jsonLines, rfc3339, smallRows, type Scope } from "./sql.ts";
+import { END, inPeriod, jsonLines, rfc3339, smallRows, type LinesQuery, type Scope } from "./sql.ts";
 
 /** Keys unused for this long before the period's end, or never used, are stale (as the openai_stale_keys view). */
 export const STALE_KEY_DAYS = 90;
@@ -23,8 +23,10 @@ interface SnapshotFile {
   table: string;
   entities: readonly Entity[];
   columns: readonly string[];
-  times: readonly string[];
-  orderBy: string;
+  /** The order of the lines. */
+  orderBy: readonly string[];
+  /** The table's sorting key after tenant (the ranges it is read in). */
+  rangeBy: readonly string[];
 }
 
 const FILES: readonly SnapshotFile[] = [
@@ -47,8 +49,8 @@ const FILES: readonly SnapshotFile[] = [
       "api_key_last_used_at",
       "pseudonym_key_id",
     ],
-    times: ["taken_at", "added_at", "api_key_last_used_at"],
-    orderBy: "org, taken_at, snapshot_id, user_id",
+    orderBy: ["org", "taken_at", "snapshot_id", "user_id"],
+    rangeBy: ["org", "snapshot_id", "user_id"],
   },
   {
     name: "projects.jsonl",
@@ -66,8 +68,8 @@ const FILES: readonly SnapshotFile[] = [
       "residency",
       "pseudonym_key_id",
     ],
-    times: ["taken_at", "created_at", "archived_at"],
-    orderBy: "org, taken_at, snapshot_id, project_id",
+    orderBy: ["org", "taken_at", "snapshot_id", "project_id"],
+    rangeBy: ["org", "snapshot_id", "project_id"],
   },
   {
     name: "service_accounts.jsonl",
@@ -84,8 +86,8 @@ const FILES: readonly SnapshotFile[] = [
       "created_at",
       "pseudonym_key_id",
     ],
-    times: ["taken_at", "created_at"],
-    orderBy: "org, taken_at, snapshot_id, service_account_id",
+    orderBy: ["org", "taken_at", "snapshot_id", "service_account_id"],
+    rangeBy: ["org", "snapshot_id", "service_account_id"],
   },
   {
     name: "api_keys.jsonl",
@@ -111,8 +113,8 @@ const FILES: readonly SnapshotFile[] = [
       "expires_at",
       "pseudonym_key_id",
     ],
-    times: ["taken_at", "created_at", "last_used_at", "expires_at"],
-    orderBy: "org, taken_at, snapshot_id, key_type, key_id",
+    orderBy: ["org", "taken_at", "snapshot_id", "key_type", "key_id"],
+    rangeBy: ["org", "snapshot_id", "key_type", "key_id"],
   },
 ];
 
@@ -139,13 +141,30 @@ const TENANT = "tenant = {tenant:String}";
 export async function openaiContent(scope: Scope): Promise<ModuleContent> {
   const t = (name: string): string => scope.ch.table(name);
   const complete = `SELECT * FROM ${t("openai_complete_snapshots")} WHERE ${TENANT} AND ${inPeriod("taken_at")}`;
-  const snapshotQuery = (file: SnapshotFile): string =>
-    `SELECT ${columns(file.columns)} FROM ${t(file.table)} FINAL
-     WHERE ${TENANT} AND ${inPeriod("taken_at")} AND snapshot_id IN
-       (SELECT snapshot_id FROM (${complete}) WHERE entity IN (${file.entities.map((e) => `'${e}'`).join(", ")}))
-     ORDER BY ${file.orderBy}`;
-  const events = `SELECT ${columns(EVENT_COLUMNS)} FROM ${t("openai_audit_events")} FINAL
-    WHERE ${TENANT} AND ${inPeriod("effective_at")} ORDER BY org, effective_at, event_id`;
+  // Each file is read in ranges: the complete snapshots' ids are looked up once.
+  const completeIds = await smallRows<{ entity: string; snapshot_id: string }>(
+    scope,
+    `SELECT entity, snapshot_id FROM (${complete})`,
+  );
+  const snapshotQuery = (file: SnapshotFile): LinesQuery => ({
+    table: t(file.table),
+    where: `${TENANT} AND ${inPeriod("taken_at")} AND snapshot_id IN {complete_ids:Array(String)}`,
+    columns: file.columns,
+    orderBy: file.orderBy,
+    rangeBy: file.rangeBy,
+    extra: {
+      complete_ids: completeIds
+        .filter((c) => (file.entities as readonly string[]).includes(c.entity))
+        .map((c) => c.snapshot_id),
+    },
+  });
+  const events: LinesQuery = {
+    table: t("openai_audit_events"),
+    where: `${TENANT} AND ${inPeriod("effective_at")}`,
+    columns: EVENT_COLUMNS,
+    orderBy: ["org", "effective_at", "event_id"],
+    rangeBy: ["org", "event_id"],
+  };
 
   const rowTables = (time: (table: string) => string): string =>
     [...FILES.map((f) => f.table), "openai_snapshot_markers"]
@@ -172,9 +191,9 @@ export async function openaiContent(scope: Scope): Promise<ModuleContent> {
     files: [
       ...FILES.map((file) => ({
         name: file.name,
-        source: jsonLines(scope, snapshotQuery(file), file.times),
+        source: jsonLines(scope, snapshotQuery(file)),
       })),
-      { name: "events.jsonl", source: jsonLines(scope, events, ["effective_at"]) },
+      { name: "events.jsonl", source: jsonLines(scope, events) },
       jsonFile("coverage.json", await openaiCoverage(scope, orgNames, complete)),
       jsonFile("kpis.json", await openaiKpis(scope, orgNames, complete)),
     ],
