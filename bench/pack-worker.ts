@@ -5,8 +5,9 @@
  *
  *   node bench/pack-worker.ts fill     <dataDir> <events>
  *   node bench/pack-worker.ts idle     <dataDir>             chdb opened, `SELECT 1`: the floor
- *   node bench/pack-worker.ts pack     <dataDir> <storeDir>  buildPack of the month
- *   node bench/pack-worker.ts baseline <dataDir> <outFile>   the events query, JSONEachRow, gzip
+ *   node bench/pack-worker.ts pack     <dataDir|url> <storeDir>  buildPack of the month (embedded,
+ *                                     or against bench/chdb-http.ts at an http:// URL)
+ *   node bench/pack-worker.ts baseline <dataDir|url> <outFile>   the events query, JSONEachRow, gzip
  *   node bench/pack-worker.ts verify   <pack>                verifyPack
  *
  * Each prints one JSON line (WorkerResult) on stdout: the job's own wall time (not the engine's
@@ -62,8 +63,13 @@ function arg(i: number, what: string): string {
   return value;
 }
 
-const open = (dataDir: string): Promise<ClickHouse> =>
-  createClickHouse({ database: BENCH_DATABASE, dataDir });
+/** The embedded engine on a data directory, or a server at an http:// URL (bench/chdb-http.ts). */
+const open = (where: string): Promise<ClickHouse> =>
+  createClickHouse(
+    where.startsWith("http://")
+      ? { database: BENCH_DATABASE, url: where }
+      : { database: BENCH_DATABASE, dataDir: where },
+  );
 
 type Job = Omit<WorkerResult, "job" | "maxRssKiB" | "peakAnonKiB">;
 
@@ -167,9 +173,9 @@ async function run(): Promise<Job> {
     case "idle":
       return idleJob(arg(0, "dataDir"));
     case "pack":
-      return packJob(arg(0, "dataDir"), arg(1, "storeDir"));
+      return packJob(arg(0, "dataDir or url"), arg(1, "storeDir"));
     case "baseline":
-      return baselineJob(arg(0, "dataDir"), arg(1, "outFile"));
+      return baselineJob(arg(0, "dataDir or url"), arg(1, "outFile"));
     case "verify":
       return verifyJob(arg(0, "pack"));
     default:

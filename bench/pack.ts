@@ -22,7 +22,7 @@
  * .cache/bench-pack/prof).
  */
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -46,6 +46,8 @@ if (sizes.some((n) => !Number.isSafeInteger(n) || n < 1) || !Number.isSafeIntege
 const ROOT = new URL("../", import.meta.url).pathname;
 const WORK = join(ROOT, ".cache", "bench-pack");
 const WORKER = join(ROOT, "bench", "pack-worker.ts");
+const SERVER = join(ROOT, "bench", "chdb-http.ts");
+const SERVER_PORT = 18_123;
 const VERIFIER = join(ROOT, "tools", "evidence-pack-verify.py");
 const PUBLIC_KEY = Buffer.from(keyPairFromSeed(BENCH_KEY_SEED).publicKey).toString("base64");
 
@@ -77,6 +79,33 @@ function worker(job: string, args: string[], execArgv: string[] = []): Promise<W
   });
 }
 
+/**
+ * Runs `work` while bench/chdb-http.ts serves the data directory; returns its result and the
+ * server's peak RSS (VmHWM), read just before it is stopped.
+ */
+async function withServer<T>(dataDir: string, work: (url: string) => Promise<T>): Promise<[T, number]> {
+  const server = spawn(process.execPath, [SERVER, dataDir, String(SERVER_PORT)], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const exited = new Promise((resolve) => server.once("exit", resolve));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.stdout.once("data", () => resolve());
+      server.once("exit", (code) => reject(new Error(`chdb-http exited with ${code}`)));
+    });
+    const result = await work(`http://127.0.0.1:${SERVER_PORT}`);
+    const status = readFileSync(`/proc/${server.pid}/status`, "utf8");
+    return [result, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1])];
+  } finally {
+    server.kill("SIGTERM");
+    await exited;
+  }
+}
+
+/** A file's sha256, hex. */
+const sha256 = (path: string | undefined): string =>
+  spawnSync("sha256sum", [path ?? ""], { encoding: "utf8" }).stdout.split(" ")[0] ?? "";
+
 /** Wall time of a command that must succeed. */
 function command(file: string, args: string[]): number {
   const start = performance.now();
@@ -92,7 +121,13 @@ interface SizeResult {
   fillMs: number;
   idle: WorkerResult;
   pack: WorkerResult[];
+  /** The pack against bench/chdb-http.ts: the packer's process alone. */
+  served: WorkerResult[];
+  /** The server's peak RSS (KiB) in each of those rounds. */
+  serverRssKiB: number[];
   baseline: WorkerResult[];
+  /** The baseline against the same server. */
+  servedBaseline: WorkerResult[];
   verify: { ts: number[]; python: number[]; gzip: number[]; packBytes: number };
 }
 
@@ -111,7 +146,10 @@ async function measure(events: number): Promise<SizeResult> {
       fillMs: filled.ms,
       idle,
       pack: [],
+      served: [],
+      serverRssKiB: [],
       baseline: [],
+      servedBaseline: [],
       verify: { ts: [], python: [], gzip: [], packBytes: 0 },
     };
     const profile = values["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${join(WORK, "prof")}`] : [];
@@ -120,16 +158,35 @@ async function measure(events: number): Promise<SizeResult> {
       const runPack = async (): Promise<void> => {
         result.pack.push(await worker("pack", [dataDir, store], profile));
       };
+      const runServed = async (): Promise<void> => {
+        const served = join(dir, `served-${round}`);
+        const [, serverKiB] = await withServer(dataDir, async (url) => {
+          const pack = (): Promise<number> =>
+            worker("pack", [url, served], profile).then((r) => result.served.push(r));
+          const base = (): Promise<number> =>
+            worker("baseline", [url, join(dir, "baseline.json.gz")]).then((r) =>
+              result.servedBaseline.push(r),
+            );
+          for (const side of round % 2 === 1 ? [pack, base] : [base, pack]) await side();
+        });
+        result.serverRssKiB.push(serverKiB);
+      };
       const runBaseline = async (): Promise<void> => {
         result.baseline.push(await worker("baseline", [dataDir, join(dir, "baseline.json.gz")]));
       };
-      for (const side of round % 2 === 1 ? [runPack, runBaseline] : [runBaseline, runPack]) await side();
+      const sides = [runPack, runBaseline, runServed];
+      for (let i = 0; i < sides.length; i++) await sides[(i + round - 1) % sides.length]?.();
       const pack = result.pack.at(-1) as WorkerResult;
       const base = result.baseline.at(-1) as WorkerResult;
-      if (pack.rows !== events || base.rows !== events) {
+      const served = result.served.at(-1) as WorkerResult;
+      if (pack.rows !== events || base.rows !== events || served.rows !== events) {
         throw new Error(
-          `expected ${events} events, the pack has ${pack.rows}, the baseline read ${base.rows}`,
+          `expected ${events} events, the pack has ${pack.rows}, the served pack ${served.rows}, ` +
+            `the baseline read ${base.rows}`,
         );
+      }
+      if (sha256(pack.path) !== sha256(served.path)) {
+        throw new Error("the pack built against the server differs from the embedded one");
       }
       const path = pack.path ?? "";
       const verifiers = [
@@ -142,8 +199,11 @@ async function measure(events: number): Promise<SizeResult> {
       for (let i = 0; i < verifiers.length; i++) await verifiers[(i + round - 1) % verifiers.length]?.();
       result.verify.packBytes = pack.outBytes;
       rmSync(store, { recursive: true, force: true });
+      rmSync(join(dir, `served-${round}`), { recursive: true, force: true });
       console.log(
         `  round ${round}: pack ${(pack.ms / 1000).toFixed(1)} s (${mib(pack.maxRssKiB)} MiB peak RSS), ` +
+          `against the server ${secs(served.ms)} s (${mib(served.maxRssKiB)} MiB; server ` +
+          `${mib(result.serverRssKiB.at(-1) ?? NaN)} MiB), ` +
           `baseline ${(base.ms / 1000).toFixed(1)} s (${mib(base.maxRssKiB)} MiB); verify: ` +
           `ts ${secs(result.verify.ts.at(-1))} s, python ${secs(result.verify.python.at(-1))} s, ` +
           `gzip|sha256sum ${secs(result.verify.gzip.at(-1))} s`,
@@ -178,17 +238,24 @@ function report(results: SizeResult[]): void {
           : "– | – | –";
       console.log(`| ${fmt(r.events)} | ${side} | ${speed} | ${mib(rss)} | ${mib(anon)} |`);
     };
-    line("pack", r.pack);
-    line("baseline (JSONEachRow + gzip -9)", r.baseline);
+    line("pack, embedded", r.pack);
+    line("pack, against a server: the packer", r.served);
+    console.log(
+      `| ${fmt(r.events)} | … the server (chdb-http) | – | – | – | ${mib(Math.max(...r.serverRssKiB))} | – |`,
+    );
+    line("baseline (JSONEachRow + gzip -9), embedded", r.baseline);
+    line("baseline, against the server", r.servedBaseline);
     line("chdb opened, `SELECT 1`", [r.idle]);
   }
   console.log(
-    "\n| events | ratio pack / baseline | parts | pack MB | events.jsonl MB |\n| --- | --- | --- | --- | --- |",
+    "\n| events | ratio pack / baseline, embedded | … against a server | parts | pack MB | events.jsonl MB |\n| --- | --- | --- | --- | --- | --- |",
   );
   for (const r of results) {
-    const ratio = median(r.baseline.map((x) => x.ms)) / median(r.pack.map((x) => x.ms));
+    const base = median(r.baseline.map((x) => x.ms));
+    const ratio = base / median(r.pack.map((x) => x.ms));
+    const servedRatio = median(r.servedBaseline.map((x) => x.ms)) / median(r.served.map((x) => x.ms));
     console.log(
-      `| ${fmt(r.events)} | ${ratio.toFixed(2)} | ${r.parts} | ${(r.verify.packBytes / 1e6).toFixed(1)} | ` +
+      `| ${fmt(r.events)} | ${ratio.toFixed(2)} | ${servedRatio.toFixed(2)} | ${r.parts} | ${(r.verify.packBytes / 1e6).toFixed(1)} | ` +
         `${(median(r.pack.map((x) => x.jsonBytes)) / 1e6).toFixed(1)} |`,
     );
   }

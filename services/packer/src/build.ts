@@ -210,7 +210,8 @@ async function writeOne(
   path: string,
   options: BuildOptions,
 ): Promise<{ manifest: Manifest; manifestSha256: string }> {
-  const scope: Scope = { ch, tenant: target.tenant, period: target.period };
+  const spoolDir = join(options.storeDir, target.tenant, target.module);
+  const scope: Scope = { ch, tenant: target.tenant, period: target.period, spoolDir };
   const content: ModuleContent =
     target.module === "copilot" ? await copilotContent(scope) : await openaiContent(scope);
   const files = await withBilling(ch, target, content.files);
@@ -239,7 +240,7 @@ async function writeOne(
       keyId: options.pseudonymKeyId ?? (content.pseudonymKeyIds.join(",") || "none"),
     },
     producer: options.producer,
-    spoolDir: join(options.storeDir, target.tenant, target.module),
+    spoolDir,
   });
   return { manifest: written.manifest, manifestSha256: written.manifestSha256 };
 }

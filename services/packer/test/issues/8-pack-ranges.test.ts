@@ -8,6 +8,9 @@
  * pack, and a column type whose JSON could differ is refused.
  */
 import assert from "node:assert/strict";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { ClickHouse } from "@aiaudit/clickhouse";
 import { canonicalJson } from "@aiaudit/evidence-pack";
@@ -136,6 +139,45 @@ describe("jsonLines in ranges", () => {
       const got = await collect(jsonLines(scope, events(), { rangeRows }));
       assert.ok(got.equals(expected), `ranges of ${rangeRows} rows: the same bytes`);
     }
+  });
+
+  it("gives the same bytes when the output arrives in pieces cut anywhere, as a server's response does", async () => {
+    const expected = await oneQuery(events(), ["created_at"]);
+    let pieces = 0;
+    const cut: ClickHouse = {
+      ...ch,
+      async *streamBytes(query, format, queryParams) {
+        for await (const block of ch.streamBytes(query, format, queryParams)) {
+          // pieces of 1 to 500 bytes: inside a key, a line, a UTF-8 sequence
+          for (let at = 0; at < block.length;) {
+            const size = 1 + ((at * 7919 + pieces++) % 500);
+            yield block.subarray(at, at + size);
+            at += size;
+          }
+        }
+      },
+    };
+    const got = await collect(jsonLines({ ...scope, ch: cut }, events(), { rangeRows: 500 }));
+    assert.ok(pieces > 1000, `${pieces} pieces`);
+    assert.ok(got.equals(expected), "the same bytes");
+  });
+
+  it("spools ranges under the scope's spool directory and removes them, read whole or not", async () => {
+    const spoolDir = await mkdtemp(join(tmpdir(), "aiaudit-ranges-"));
+    cleanups.push(() => rm(spoolDir, { recursive: true, force: true }));
+    let seen: string[] = [];
+    for await (const block of jsonLines({ ...scope, spoolDir }, events(), { rangeRows: 200 })) {
+      assert.ok(block.length > 0);
+      seen = await readdir(spoolDir);
+    }
+    assert.equal(seen.length, 1, "one spool directory while reading");
+    assert.match(seen[0] ?? "", /^aiaudit-pack-rows-/, "named so the store's leftover cleanup finds it");
+    assert.deepEqual(await readdir(spoolDir), [], "removed once read");
+    for await (const block of jsonLines({ ...scope, spoolDir }, events(), { rangeRows: 200 })) {
+      assert.ok(block.length > 0);
+      break; // a build that fails midway stops reading
+    }
+    assert.deepEqual(await readdir(spoolDir), [], "removed when reading stopped early");
   });
 
   it("writes arrays, 64-bit integers, booleans and nulls as before", async () => {
