@@ -11,3 +11,11 @@ fi
 bash deploy/local/kafka/kafka.sh fetch
 # The Python pack verifier needs nothing beyond the standard library; its tests need pytest.
 python3 -m pytest --version >/dev/null 2>&1 || python3 -m pip install --user --quiet pytest
+# The dashboard's browser tests drive Debian's Chromium through playwright-core (no browser download).
+if ! command -v chromium >/dev/null 2>&1; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "aiaudit: installing Debian's chromium package for the browser tests"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium >/dev/null
+fi

@@ -7,9 +7,12 @@
  * `ingestOpenaiConfig(env)` gives one only when the environment names something for it to poll,
  * SECRETS_KEY (the connections made with `aiaudit connect openai`) or OPENAI_ORG_ID (with
  * OPENAI_ADMIN_KEY_FILE and TENANT_ID). Without either, the runner is Copilot only. The packer
- * is optional too: composed when its configuration (PACKER_SIGNING_KEY_FILE, …) is given.
+ * is optional too: composed when its configuration (PACKER_SIGNING_KEY_FILE, …) is given, and so
+ * is the console (its API and dashboard), which then sends pack requests to this packer.
  */
 import { createClickHouse, type ClickHouse } from "@aiaudit/clickhouse";
+import { createService as createConsole, type ConsoleService } from "@aiaudit/console";
+import type { ConsoleConfig } from "@aiaudit/console/config";
 import { createService as createIngestCopilot, type IngestCopilotService } from "@aiaudit/ingest-copilot";
 import type { IngestCopilotConfig } from "@aiaudit/ingest-copilot/config";
 import { createService as createIngestOpenai, type IngestOpenaiService } from "@aiaudit/ingest-openai";
@@ -29,6 +32,8 @@ export interface AllInOne {
   ingestOpenai: IngestOpenaiService | undefined;
   /** Undefined when no packer configuration was given. */
   packer: PackerService | undefined;
+  /** Undefined when no console configuration was given. */
+  console: ConsoleService | undefined;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -40,6 +45,8 @@ export interface AllInOneConfig {
   ingestOpenai?: IngestOpenaiConfig | undefined;
   /** The packer's settings (its API and monthly schedule); leave it out to run without it. */
   packer?: PackerConfig | undefined;
+  /** The console's settings (operator API and dashboard); leave it out to run without it. */
+  console?: ConsoleConfig | undefined;
 }
 
 export interface AllInOneOptions {
@@ -86,16 +93,26 @@ export async function createAllInOne(
   const packer =
     config.packer &&
     createPacker(config.packer, { logger, kafka, clickhouse: ch }, { schedule: options.schedule ?? true });
+  const consoleService =
+    config.console &&
+    createConsole(config.console, {
+      logger,
+      kafka,
+      clickhouse: ch,
+      ...(packer ? { packerUrl: () => packer.apiUrl() } : {}),
+    });
   return {
     ch,
     kafka,
     ingestCopilot,
     ingestOpenai,
     packer,
+    console: consoleService,
     async start() {
       // Sink first, so the first snapshot is consumed as soon as it is published.
       await snapshotter.start();
       await packer?.start();
+      await consoleService?.start();
       if (options.schedule ?? true) {
         await ingestCopilot.start();
         await ingestOpenai?.start();
@@ -104,6 +121,7 @@ export async function createAllInOne(
     async stop() {
       await ingestOpenai?.stop();
       await ingestCopilot.stop();
+      await consoleService?.stop();
       await packer?.stop();
       await snapshotter.stop();
       await ch.close();

@@ -6,6 +6,7 @@
 export {
   probeGithub,
   explain,
+  permissionsNeeded,
   REJECTED_TOKEN,
   type Check,
   type ProbeResult,

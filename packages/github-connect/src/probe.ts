@@ -79,6 +79,11 @@ function checks(target: ProbeTarget): Check[] {
   ];
 }
 
+/** What a token needs for an organization or an enterprise: the probe's checks, in words. */
+export function permissionsNeeded(kind: ProbeTarget["kind"]): { what: string; needs: string }[] {
+  return checks({ kind, slug: "-", baseUrl: "", token: "" }).map(({ what, needs }) => ({ what, needs }));
+}
+
 const header = (headers: Record<string, unknown> | undefined, name: string) => {
   const value = headers?.[name];
   return typeof value === "string" ? value : undefined;
