@@ -22,7 +22,7 @@
  * .cache/bench-pack/prof).
  */
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -80,22 +80,29 @@ function worker(job: string, args: string[], execArgv: string[] = []): Promise<W
 }
 
 /**
- * Runs `work` while bench/chdb-http.ts serves the data directory; returns its result and the
- * server's peak RSS (VmHWM), read just before it is stopped.
+ * Runs `work` while bench/chdb-http.ts serves the data directory. `work` gets the URL and `peak()`:
+ * the server's peak RSS (VmHWM, KiB) since the last call, which then resets it (clear_refs 5), so
+ * each side gets the server's peak of its own.
  */
-async function withServer<T>(dataDir: string, work: (url: string) => Promise<T>): Promise<[T, number]> {
+async function withServer<T>(
+  dataDir: string,
+  work: (url: string, peak: () => number) => Promise<T>,
+): Promise<T> {
   const server = spawn(process.execPath, [SERVER, dataDir, String(SERVER_PORT)], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   const exited = new Promise((resolve) => server.once("exit", resolve));
+  const peak = (): number => {
+    const kib = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${server.pid}/status`, "utf8"))?.[1]);
+    writeFileSync(`/proc/${server.pid}/clear_refs`, "5");
+    return kib;
+  };
   try {
     await new Promise<void>((resolve, reject) => {
       server.stdout.once("data", () => resolve());
       server.once("exit", (code) => reject(new Error(`chdb-http exited with ${code}`)));
     });
-    const result = await work(`http://127.0.0.1:${SERVER_PORT}`);
-    const status = readFileSync(`/proc/${server.pid}/status`, "utf8");
-    return [result, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1])];
+    return await work(`http://127.0.0.1:${SERVER_PORT}`, peak);
   } finally {
     server.kill("SIGTERM");
     await exited;
@@ -123,11 +130,12 @@ interface SizeResult {
   pack: WorkerResult[];
   /** The pack against bench/chdb-http.ts: the packer's process alone. */
   served: WorkerResult[];
-  /** The server's peak RSS (KiB) in each of those rounds. */
+  /** The server's peak RSS (KiB) while it served those packs. */
   serverRssKiB: number[];
   baseline: WorkerResult[];
-  /** The baseline against the same server. */
+  /** The baseline against the same server, and the server's peak RSS while it served it. */
   servedBaseline: WorkerResult[];
+  servedBaselineServerRssKiB: number[];
   verify: { ts: number[]; python: number[]; gzip: number[]; packBytes: number };
 }
 
@@ -150,6 +158,7 @@ async function measure(events: number): Promise<SizeResult> {
       serverRssKiB: [],
       baseline: [],
       servedBaseline: [],
+      servedBaselineServerRssKiB: [],
       verify: { ts: [], python: [], gzip: [], packBytes: 0 },
     };
     const profile = values["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${join(WORK, "prof")}`] : [];
@@ -160,16 +169,18 @@ async function measure(events: number): Promise<SizeResult> {
       };
       const runServed = async (): Promise<void> => {
         const served = join(dir, `served-${round}`);
-        const [, serverKiB] = await withServer(dataDir, async (url) => {
-          const pack = (): Promise<number> =>
-            worker("pack", [url, served], profile).then((r) => result.served.push(r));
-          const base = (): Promise<number> =>
-            worker("baseline", [url, join(dir, "baseline.json.gz")]).then((r) =>
-              result.servedBaseline.push(r),
-            );
+        await withServer(dataDir, async (url, peak) => {
+          peak(); // the server started: its own floor is not a side's
+          const pack = async (): Promise<void> => {
+            result.served.push(await worker("pack", [url, served], profile));
+            result.serverRssKiB.push(peak());
+          };
+          const base = async (): Promise<void> => {
+            result.servedBaseline.push(await worker("baseline", [url, join(dir, "baseline.json.gz")]));
+            result.servedBaselineServerRssKiB.push(peak());
+          };
           for (const side of round % 2 === 1 ? [pack, base] : [base, pack]) await side();
         });
-        result.serverRssKiB.push(serverKiB);
       };
       const runBaseline = async (): Promise<void> => {
         result.baseline.push(await worker("baseline", [dataDir, join(dir, "baseline.json.gz")]));
@@ -241,10 +252,13 @@ function report(results: SizeResult[]): void {
     line("pack, embedded", r.pack);
     line("pack, against a server: the packer", r.served);
     console.log(
-      `| ${fmt(r.events)} | … the server (chdb-http) | – | – | – | ${mib(Math.max(...r.serverRssKiB))} | – |`,
+      `| ${fmt(r.events)} | … the server (chdb-http) while packing | – | – | – | ${mib(Math.max(...r.serverRssKiB))} | – |`,
     );
     line("baseline (JSONEachRow + gzip -9), embedded", r.baseline);
     line("baseline, against the server", r.servedBaseline);
+    console.log(
+      `| ${fmt(r.events)} | … the server while serving the baseline | – | – | – | ${mib(Math.max(...r.servedBaselineServerRssKiB))} | – |`,
+    );
     line("chdb opened, `SELECT 1`", [r.idle]);
   }
   console.log(

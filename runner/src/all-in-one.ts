@@ -35,6 +35,8 @@ export interface AllInOne {
   /** Undefined when no console configuration was given. */
   console: ConsoleService | undefined;
   start(): Promise<void>;
+  /** Starts the ingest services' schedules, when `schedule: false` left them to the caller. */
+  startPolling(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -101,6 +103,10 @@ export async function createAllInOne(
       clickhouse: ch,
       ...(packer ? { packerUrl: () => packer.apiUrl() } : {}),
     });
+  async function startPolling(): Promise<void> {
+    await ingestCopilot.start();
+    await ingestOpenai?.start();
+  }
   return {
     ch,
     kafka,
@@ -113,11 +119,9 @@ export async function createAllInOne(
       await snapshotter.start();
       await packer?.start();
       await consoleService?.start();
-      if (options.schedule ?? true) {
-        await ingestCopilot.start();
-        await ingestOpenai?.start();
-      }
+      if (options.schedule ?? true) await startPolling();
     },
+    startPolling,
     async stop() {
       await ingestOpenai?.stop();
       await ingestCopilot.stop();

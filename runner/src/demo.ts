@@ -20,6 +20,7 @@ import { loadConfig as loadSnapshotterConfig } from "@aiaudit/snapshotter/config
 import { bill } from "@aiaudit/billing";
 import { codecs, topicNames } from "@aiaudit/contracts";
 import { generateKeyPair, keyPairFromPrivatePem, privateKeyPem, verifyPack } from "@aiaudit/evidence-pack";
+import { loadConfig as loadConsoleConfig } from "@aiaudit/console/config";
 import { loadConfig as loadPackerConfig } from "@aiaudit/packer/config";
 import { previousMonth } from "@aiaudit/packer/schedule";
 import { createToken, tenantKey, tokenKey } from "@aiaudit/tenants";
@@ -37,6 +38,15 @@ const signingKeyFile = `${cache}/demo/signing-key.pem`;
 if (!existsSync(signingKeyFile)) {
   writeFileSync(signingKeyFile, privateKeyPem(generateKeyPair().privateKey), { mode: 0o600 });
 }
+
+// The key that seals the secrets of connections made in the dashboard, made once and kept, so the
+// ingest services can open them on the next run too.
+const secretsKeyFile = `${cache}/demo/secrets.key`;
+if (!existsSync(secretsKeyFile))
+  writeFileSync(secretsKeyFile, randomBytes(32).toString("hex"), { mode: 0o600 });
+
+/** `--once`: exit after the run instead of serving the dashboard until Ctrl-C. */
+const once = process.argv.includes("--once");
 
 const token = `ghp_demo${randomBytes(16).toString("hex")}`;
 const org = "acme-corp";
@@ -102,6 +112,9 @@ const env = {
   PACKER_STORE_DIR: `${cache}/demo/packs`,
   PACKER_API_PORT: "0",
   PACKER_API_HOST: "127.0.0.1",
+  SECRETS_KEY: readFileSync(secretsKeyFile, "utf8").trim(),
+  CONSOLE_PORT: process.env.CONSOLE_PORT ?? "8468",
+  CONSOLE_HOST: process.env.CONSOLE_HOST ?? "127.0.0.1",
 };
 const logger = createLogger({ name: "aiaudit-demo", level: process.env.LOG_LEVEL ?? "error" });
 let openaiConfig;
@@ -116,6 +129,7 @@ const app = await createAllInOne(
     snapshotter: loadSnapshotterConfig(env),
     ingestOpenai: openaiConfig,
     packer: loadPackerConfig(env),
+    console: loadConsoleConfig(env),
   },
   logger,
   { schedule: false },
@@ -326,14 +340,11 @@ async function kpiPart(): Promise<void> {
 }
 
 /**
- * The tenant's evidence pack of last month: a bearer token of the demo tenant on the tenants topic
- * (what `aiaudit tenants create demo` and `aiaudit tokens create --tenant demo` write), last
- * month's Copilot pack through the packer's HTTP API, downloaded, and verified with the auditor's
- * tool, tools/evidence-pack-verify.py, with the public key only. The token is revoked at the end.
+ * A bearer token of the demo tenant on the tenants topic (what `aiaudit tenants create demo` and
+ * `aiaudit tokens create --tenant demo` write): the packer's API and the dashboard take it. It is
+ * revoked when the demo ends.
  */
-async function packPart(): Promise<void> {
-  const packer = app.packer;
-  if (!packer) throw new Error("the all-in-one runner has no packer");
+async function demoToken(): Promise<{ token: string; revoke(): Promise<void> }> {
   const topic = topicNames(env.KAFKA_TOPIC_PREFIX).tenants;
   const made = createToken("demo", "demo run");
   const publish = async (records: { key: string; value: Buffer }[]) => {
@@ -351,66 +362,95 @@ async function packPart(): Promise<void> {
     },
     { key: tokenKey("demo", made.record.token_id), value: codecs.apiToken.encode(made.record) },
   ]);
-  try {
-    const api = `${packer.apiUrl()}/api/v1/copilot/evidence-packs`;
-    const authorization = `Bearer ${made.token}`;
-    // The packer follows the tenants topic: the new token reaches it within a fetch.
-    await until("the packer did not accept the demo's new token", async () => {
-      const response = await fetch(api, { headers: { authorization } });
-      await response.arrayBuffer();
-      return response.status !== 401;
-    });
-    const period = { period_start: lastMonth.periodStart, period_end: lastMonth.periodEnd };
-    const response = await fetch(api, {
-      method: "POST",
-      headers: { authorization, "content-type": "application/json" },
-      body: JSON.stringify(period),
-    });
-    const text = await response.text();
-    if (response.status !== 200 && response.status !== 201) {
-      throw new Error(`POST ${api} answered ${response.status}: ${text}`);
-    }
-    const pack = JSON.parse(text) as { file: string; sequence: number; bytes: number; download: string };
-    say(`POST ${api} ${JSON.stringify(period)}`);
-    say(
-      `  → ${response.status} ${response.status === 201 ? "created" : "(sealed by an earlier run: the same period gives the same pack)"}: ` +
-        `${pack.file}, sequence ${pack.sequence} of the demo tenant's Copilot chain, ${pack.bytes} bytes`,
-    );
-    const download = await fetch(`${packer.apiUrl()}${pack.download}`, { headers: { authorization } });
-    if (!download.ok) throw new Error(`GET ${pack.download} answered ${download.status}`);
-    const file = `${cache}/demo/copilot-${lastMonth.periodStart.slice(0, 7)}-${pack.file}`;
-    writeFileSync(file, Buffer.from(await download.arrayBuffer()));
-    const publicKey = keyPairFromPrivatePem(readFileSync(signingKeyFile, "utf8")).publicKey;
-    const verified = await verifyPack(file, { expectedPublicKey: publicKey });
-    if (!verified.valid) throw new Error(`the downloaded pack does not verify: ${verified.reason}`);
-    say(
-      `  downloaded to ${file}: ${verified.manifest.files.map((f) => (f.rows === null ? f.name : `${f.name} (${f.rows} rows)`)).join(", ")}`,
-    );
-    say(
-      "  (the demo's seat snapshots were all taken today, so coverage.json states last month's days without one)",
-    );
-    const command = [
-      "python3",
-      "tools/evidence-pack-verify.py",
-      file,
-      "--expected-pubkey",
-      Buffer.from(publicKey).toString("base64"),
-    ];
-    say();
-    say("the auditor's check, Python 3 standard library only, with the public key alone:");
-    say(`$ ${command.join(" ")}`);
-    const run = spawnSync(command[0] as string, command.slice(1), { encoding: "utf8" });
-    for (const line of `${run.stdout}${run.stderr}`.trimEnd().split("\n")) say(`  ${line}`);
-    say(`  (exit ${run.status ?? "?"})`);
-    if (run.status !== 0) process.exitCode = 1;
-  } finally {
-    await publish([
-      {
-        key: tokenKey("demo", made.record.token_id),
-        value: codecs.apiToken.encode({ ...made.record, revoked_at: Date.now() }),
-      },
-    ]);
+  return {
+    token: made.token,
+    revoke: () =>
+      publish([
+        {
+          key: tokenKey("demo", made.record.token_id),
+          value: codecs.apiToken.encode({ ...made.record, revoked_at: Date.now() }),
+        },
+      ]),
+  };
+}
+
+/**
+ * The tenant's evidence pack of last month through the packer's HTTP API, downloaded, and verified
+ * with the auditor's tool, tools/evidence-pack-verify.py, with the public key only.
+ */
+async function packPart(token: string): Promise<void> {
+  const packer = app.packer;
+  if (!packer) throw new Error("the all-in-one runner has no packer");
+  const api = `${packer.apiUrl()}/api/v1/copilot/evidence-packs`;
+  const authorization = `Bearer ${token}`;
+  // The packer follows the tenants topic: the new token reaches it within a fetch.
+  await until("the packer did not accept the demo's new token", async () => {
+    const response = await fetch(api, { headers: { authorization } });
+    await response.arrayBuffer();
+    return response.status !== 401;
+  });
+  const period = { period_start: lastMonth.periodStart, period_end: lastMonth.periodEnd };
+  const response = await fetch(api, {
+    method: "POST",
+    headers: { authorization, "content-type": "application/json" },
+    body: JSON.stringify(period),
+  });
+  const text = await response.text();
+  if (response.status !== 200 && response.status !== 201) {
+    throw new Error(`POST ${api} answered ${response.status}: ${text}`);
   }
+  const pack = JSON.parse(text) as { file: string; sequence: number; bytes: number; download: string };
+  say(`POST ${api} ${JSON.stringify(period)}`);
+  say(
+    `  → ${response.status} ${response.status === 201 ? "created" : "(sealed by an earlier run: the same period gives the same pack)"}: ` +
+      `${pack.file}, sequence ${pack.sequence} of the demo tenant's Copilot chain, ${pack.bytes} bytes`,
+  );
+  const download = await fetch(`${packer.apiUrl()}${pack.download}`, { headers: { authorization } });
+  if (!download.ok) throw new Error(`GET ${pack.download} answered ${download.status}`);
+  const file = `${cache}/demo/copilot-${lastMonth.periodStart.slice(0, 7)}-${pack.file}`;
+  writeFileSync(file, Buffer.from(await download.arrayBuffer()));
+  const publicKey = keyPairFromPrivatePem(readFileSync(signingKeyFile, "utf8")).publicKey;
+  const verified = await verifyPack(file, { expectedPublicKey: publicKey });
+  if (!verified.valid) throw new Error(`the downloaded pack does not verify: ${verified.reason}`);
+  say(
+    `  downloaded to ${file}: ${verified.manifest.files.map((f) => (f.rows === null ? f.name : `${f.name} (${f.rows} rows)`)).join(", ")}`,
+  );
+  say(
+    "  (the demo's seat snapshots were all taken today, so coverage.json states last month's days without one)",
+  );
+  const command = [
+    "python3",
+    "tools/evidence-pack-verify.py",
+    file,
+    "--expected-pubkey",
+    Buffer.from(publicKey).toString("base64"),
+  ];
+  say();
+  say("the auditor's check, Python 3 standard library only, with the public key alone:");
+  say(`$ ${command.join(" ")}`);
+  const run = spawnSync(command[0] as string, command.slice(1), { encoding: "utf8" });
+  for (const line of `${run.stdout}${run.stderr}`.trimEnd().split("\n")) say(`  ${line}`);
+  say(`  (exit ${run.status ?? "?"})`);
+  if (run.status !== 0) process.exitCode = 1;
+}
+
+/**
+ * The dashboard, until Ctrl-C: its URL and the demo tenant's token to log in with; the ingest
+ * services poll on their schedule meanwhile, so an organization connected in the dashboard fills.
+ */
+async function servePart(token: string): Promise<void> {
+  const url = app.console?.url();
+  if (!url) throw new Error("the all-in-one runner has no console");
+  await app.startPolling();
+  say(`dashboard: ${url.replace("127.0.0.1", "localhost")}/  (log in with the demo tenant's token)`);
+  say(`  token: ${token}`);
+  say(`  API:   curl -H "Authorization: Bearer ${token}" ${url}/api/v1/copilot/kpis`);
+  say("serving until Ctrl-C (run with --once to exit after the run)");
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  say("stopping");
 }
 
 try {
@@ -502,11 +542,20 @@ try {
   say();
   await kpiPart();
   say();
-  await packPart();
-  say();
-  say(
-    "Run it again: each run adds two seat snapshots and one of each OpenAI list; the current views always show the newest complete one, and last month's pack stays the one sealed first.",
-  );
+  const demo = await demoToken();
+  try {
+    await packPart(demo.token);
+    say();
+    say(
+      "Run it again: each run adds two seat snapshots and one of each OpenAI list; the current views always show the newest complete one, and last month's pack stays the one sealed first.",
+    );
+    if (!once) {
+      say();
+      await servePart(demo.token);
+    }
+  } finally {
+    await demo.revoke();
+  }
 } catch (err) {
   process.stderr.write(`aiaudit demo failed: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exitCode = 1;

@@ -183,12 +183,11 @@ export async function followConnections(options: {
     }
   }
 
-  function sealingKey(): Buffer {
-    if (options.secretsKey === undefined) {
-      throw new Error("SECRETS_KEY is not set: the console cannot seal a connection's secret");
-    }
-    return options.secretsKey;
-  }
+  const NO_KEY: ConnectResult = {
+    ok: false,
+    status: 503,
+    message: "not connected: SECRETS_KEY is not set on the console, so it cannot seal the secret",
+  };
 
   /** Published, then shown at once (the follower sees it within a fetch). */
   async function connected(record: ConnectionRecord): Promise<ConnectResult> {
@@ -208,7 +207,8 @@ export async function followConnections(options: {
       return record && view(record);
     },
     async connectCopilot(tenant, body) {
-      const secretsKey = sealingKey();
+      const secretsKey = options.secretsKey;
+      if (secretsKey === undefined) return NO_KEY;
       const kind = body.kind === "enterprise" ? "ENTERPRISE" : "ORGANIZATION";
       const probe = await probeGithub({ baseUrl: body.base_url, token: body.token, kind, slug: body.slug });
       if (!probe.ok) return { ok: false, status: 422, message: `not connected: ${probe.message}` };
@@ -228,7 +228,8 @@ export async function followConnections(options: {
       );
     },
     async connectOpenai(tenant, body) {
-      const secretsKey = sealingKey();
+      const secretsKey = options.secretsKey;
+      if (secretsKey === undefined) return NO_KEY;
       const shape = checkAdminKeyShape(body.admin_key);
       if (!shape.ok) return { ok: false, status: 422, message: `not connected: ${shape.message}` };
       const probe = await probeOpenai({ baseUrl: body.base_url, adminKey: body.admin_key });
