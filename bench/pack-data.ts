@@ -8,6 +8,7 @@
  * of events.jsonl is ~1 KB.
  */
 import { migrate, type ClickHouse } from "@aiaudit/clickhouse";
+import { EVENT_COLUMNS } from "@aiaudit/packer/copilot";
 
 export const BENCH_DATABASE = "bench_pack";
 export const BENCH_TENANT = "bench";
@@ -24,24 +25,8 @@ const SEATS = 200;
  */
 const PARTS = 4;
 
-/** The columns and order of the packer's events query (services/packer/src/copilot.ts). */
-export const EVENT_COLUMNS = [
-  "org",
-  "scope",
-  "event_id",
-  "action",
-  "created_at",
-  "actor_pseudonym",
-  "actor_agent",
-  "actor_is_agent",
-  "agent_session_id",
-  "user_pseudonym",
-  "actor_country_code",
-  "business",
-  "event_org",
-  "raw_json",
-  "pseudonym_key_id",
-] as const;
+/** The columns and order of the packer's events query. */
+export { EVENT_COLUMNS };
 export const EVENTS_ORDER_BY = "org, created_at, event_id";
 
 /** N/PARTS events from `from` on: one INSERT, one part. */

@@ -104,3 +104,4 @@ export {
   type ServiceProcess,
   type ServiceProcessOptions,
 } from "./processes.ts";
+export { publishControl, revocation, tenantWithToken, type ControlRecord } from "./tenants.ts";

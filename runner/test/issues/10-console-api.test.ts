@@ -16,15 +16,23 @@ import { after, before, describe, it } from "node:test";
 import type { ClickHouse } from "@aiaudit/clickhouse";
 import { createService as createConsole, type ConsoleService } from "@aiaudit/console";
 import { loadConfig as loadConsoleConfig } from "@aiaudit/console/config";
-import { codecs, topicNames, topicSpecs } from "@aiaudit/contracts";
+import { topicNames, topicSpecs } from "@aiaudit/contracts";
 import { generateKeyPair, privateKeyPem } from "@aiaudit/evidence-pack";
 import type { KafkaClient } from "@aiaudit/kafka";
 import { loadConfig as loadPackerConfig } from "@aiaudit/packer/config";
 import { createService as createPacker, type PackerService } from "@aiaudit/packer/service";
 import { seats as githubSeats, startGithubSimulator, type GithubSimulator } from "@aiaudit/sim-github";
 import { openaiOrg, startOpenaiSimulator, type OpenaiSimulator } from "@aiaudit/sim-openai";
-import { createToken, tenantKey, tokenKey } from "@aiaudit/tenants";
-import { captureLogger, testClickHouse, testKafka, uniquePrefix, waitFor } from "@aiaudit/testing";
+import {
+  captureLogger,
+  publishControl,
+  revocation,
+  tenantWithToken,
+  testClickHouse,
+  testKafka,
+  uniquePrefix,
+  waitFor,
+} from "@aiaudit/testing";
 
 const cleanups: (() => Promise<void> | void)[] = [];
 const prefix = uniquePrefix("console-api");
@@ -41,26 +49,6 @@ let openai: OpenaiSimulator;
 let tokens: Record<"acme" | "globex", string>;
 let revoked: string;
 let logLines: string[];
-
-async function publishTenants(records: { key: string; value: Buffer | null }[]): Promise<void> {
-  const producer = await kafka.transactionalProducer(`${prefix}.test.${randomBytes(4).toString("hex")}`);
-  try {
-    await producer.transaction((tx) => tx.send(records.map((r) => ({ topic: topics.tenants, ...r }))));
-  } finally {
-    await producer.disconnect();
-  }
-}
-
-function tenantRecords(tenant: string): { token: string; records: { key: string; value: Buffer }[] } {
-  const made = createToken(tenant, "test");
-  return {
-    token: made.token,
-    records: [
-      { key: tenantKey(tenant), value: codecs.tenant.encode({ tenant, display_name: null, created_at: 1 }) },
-      { key: tokenKey(tenant, made.record.token_id), value: codecs.apiToken.encode(made.record) },
-    ],
-  };
-}
 
 const time = (ms: number): string => new Date(ms).toISOString();
 
@@ -179,18 +167,10 @@ before(async () => {
   for (let i = 0; i < 7; i++) await auditEvent("acme", `acme-ev-${i}`, i % 3 === 0, i);
   await auditEvent("globex", "globex-ev-0", false, 0);
 
-  const acme = tenantRecords("acme");
-  const globex = tenantRecords("globex");
-  const gone = tenantRecords("acme");
-  const goneRecord = codecs.apiToken.decode(gone.records[1]?.value as Buffer);
-  await publishTenants([
-    ...acme.records,
-    ...globex.records,
-    {
-      key: tokenKey("acme", goneRecord.token_id),
-      value: codecs.apiToken.encode({ ...goneRecord, revoked_at: 2 }),
-    },
-  ]);
+  const acme = tenantWithToken("acme");
+  const globex = tenantWithToken("globex");
+  const gone = tenantWithToken("acme");
+  await publishControl(kafka, topics.tenants, [...acme.records, ...globex.records, revocation(gone.records)]);
   tokens = { acme: acme.token, globex: globex.token };
   revoked = gone.token;
 
@@ -305,12 +285,13 @@ describe("the console API", () => {
     );
     assert.equal(first.total, 4);
     const rows = first.rows as Record<string, unknown>[];
+    const [never, idle] = rows as [Record<string, unknown>, Record<string, unknown>];
     assert.equal(rows.length, 2);
-    assert.equal(rows[0]?.last_activity_at, null, "never used first (NULLS FIRST ascending)");
-    assert.equal(rows[0]?.idle, true);
-    assert.equal(rows[0]?.idle_reason, "never used");
-    assert.equal(rows[1]?.idle_reason, "idle");
-    assert.equal((rows[0]?.assignee as string).length, 12, "a pseudonym prefix, not the whole keyed hash");
+    assert.equal(never.last_activity_at, null, "never used first (NULLS FIRST ascending)");
+    assert.equal(never.idle, true);
+    assert.equal(never.idle_reason, "never used");
+    assert.equal(idle.idle_reason, "idle");
+    assert.equal((never.assignee as string).length, 12, "a pseudonym prefix, not the whole keyed hash");
     const second = await json(
       await call("/api/v1/copilot/tables/seats?per_page=2&page=2&sort=last_activity_at&order=asc"),
     );
@@ -557,9 +538,9 @@ describe("the console API", () => {
         assert.ok(response.status < 500, `${path} ${JSON.stringify(body)} → ${response.status}`);
       }
       const query = new URLSearchParams({
-        page: String(pick()),
-        per_page: String(pick()),
-        sort: String(pick()),
+        page: JSON.stringify(pick()),
+        per_page: JSON.stringify(pick()),
+        sort: JSON.stringify(pick()),
       });
       const response = await call(`/api/v1/openai/tables/api-keys?${query.toString()}`);
       await response.arrayBuffer();
@@ -592,7 +573,7 @@ describe("the console API", () => {
     assert.ok(doc.paths["/api/v1/{module}/tables/{table}"]?.get, "the table route");
   });
 
-  it("logs one line per request with the tenant, and never a token", async () => {
+  it("logs one line per request with the tenant, and never a token", () => {
     const requests = logLines.filter((l) => l.includes('"event":"api_request"'));
     assert.ok(requests.length > 50);
     assert.ok(requests.some((l) => l.includes('"tenant":"acme"')));

@@ -13,7 +13,8 @@ import { END, START, inPeriod, jsonLines, rfc3339, smallRows, type LinesQuery, t
 /** Seats without activity for this long before the period's end are idle. */
 export const IDLE_DAYS = 30;
 
-const SEAT_COLUMNS = [
+/** The columns of each data file's lines (also the benchmark's and the tests'). */
+export const SEAT_COLUMNS = [
   "org",
   "scope",
   "snapshot_id",
@@ -31,7 +32,7 @@ const SEAT_COLUMNS = [
   "last_authenticated_at",
   "pseudonym_key_id",
 ];
-const EVENT_COLUMNS = [
+export const EVENT_COLUMNS = [
   "org",
   "scope",
   "event_id",
@@ -48,7 +49,7 @@ const EVENT_COLUMNS = [
   "raw_json",
   "pseudonym_key_id",
 ];
-const USAGE_COLUMNS = [
+export const USAGE_COLUMNS = [
   "enterprise",
   "record_id",
   "type",

@@ -13,13 +13,23 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { ClickHouse } from "@aiaudit/clickhouse";
-import { codecs, topicNames, topicSpecs } from "@aiaudit/contracts";
+import { topicNames, topicSpecs } from "@aiaudit/contracts";
 import { generateKeyPair, privateKeyPem, verifyPack } from "@aiaudit/evidence-pack";
 import type { KafkaClient } from "@aiaudit/kafka";
 import { loadConfig } from "@aiaudit/packer/config";
 import { createService, type PackerService } from "@aiaudit/packer/service";
-import { createToken, tenantKey, tokenKey } from "@aiaudit/tenants";
-import { captureLogger, testClickHouse, testKafka, uniquePrefix, waitFor } from "@aiaudit/testing";
+import { createToken } from "@aiaudit/tenants";
+import {
+  captureLogger,
+  publishControl,
+  revocation,
+  tenantWithToken,
+  testClickHouse,
+  testKafka,
+  uniquePrefix,
+  waitFor,
+  type ControlRecord,
+} from "@aiaudit/testing";
 
 const REPO = new URL("../../../../", import.meta.url).pathname;
 const VERIFIER = join(REPO, "tools", "evidence-pack-verify.py");
@@ -36,26 +46,6 @@ let packer: PackerService;
 let tokens: Record<"acme" | "globex", string>;
 let revoked: string;
 let logLines: string[];
-
-async function publish(records: { key: string; value: Buffer | null }[]): Promise<void> {
-  const producer = await kafka.transactionalProducer(`${prefix}.test.${randomBytes(4).toString("hex")}`);
-  try {
-    await producer.transaction((tx) => tx.send(records.map((r) => ({ topic: topics.tenants, ...r }))));
-  } finally {
-    await producer.disconnect();
-  }
-}
-
-function tenantRecords(tenant: string): { token: string; records: { key: string; value: Buffer }[] } {
-  const made = createToken(tenant, "test");
-  return {
-    token: made.token,
-    records: [
-      { key: tenantKey(tenant), value: codecs.tenant.encode({ tenant, display_name: null, created_at: 1 }) },
-      { key: tokenKey(tenant, made.record.token_id), value: codecs.apiToken.encode(made.record) },
-    ],
-  };
-}
 
 async function event(tenant: string, id: string, createdAt: string): Promise<void> {
   await ch.insert("copilot_audit_events", [
@@ -113,18 +103,14 @@ before(async () => {
   await event("acme", "ev-out", "2026-05-01T00:00:00.000Z");
   await event("globex", "ev-globex", "2026-04-10T00:00:00.000Z");
 
-  const acme = tenantRecords("acme");
-  const globex = tenantRecords("globex");
-  const gone = tenantRecords("acme");
-  const goneRecord = codecs.apiToken.decode(gone.records[1]?.value as Buffer);
-  await publish([
+  const acme = tenantWithToken("acme");
+  const globex = tenantWithToken("globex");
+  const gone = tenantWithToken("acme");
+  await publishControl(kafka, topics.tenants, [
     ...acme.records,
     ...globex.records,
-    gone.records[1] as { key: string; value: Buffer },
-    {
-      key: tokenKey("acme", goneRecord.token_id),
-      value: codecs.apiToken.encode({ ...goneRecord, revoked_at: 2 }),
-    },
+    gone.records[1] as ControlRecord,
+    revocation(gone.records),
   ]);
   tokens = { acme: acme.token, globex: globex.token };
   revoked = gone.token;

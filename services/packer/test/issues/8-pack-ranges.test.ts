@@ -16,6 +16,7 @@ import type { ClickHouse } from "@aiaudit/clickhouse";
 import { canonicalJson } from "@aiaudit/evidence-pack";
 import { parsePeriod } from "@aiaudit/packer";
 import { testClickHouse } from "@aiaudit/testing";
+import { EVENT_COLUMNS, USAGE_COLUMNS } from "../../src/copilot.ts";
 import { jsonLines, params, rfc3339, type LinesQuery, type Scope } from "../../src/sql.ts";
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -31,35 +32,6 @@ const text = (salt: number): string =>
   `multiIf(number % 5 = 0, ${bytes(salt)}, number % 5 = 1, concat('a/b\\\\c"d', unhex('E280A8'), '😀', char(31)),
      number % 5 = 2, concat('tab', char(9), 'nl', char(10)), number % 5 = 3, 'plain', concat('é', toString(number)))`;
 
-const EVENT_COLUMNS = [
-  "org",
-  "scope",
-  "event_id",
-  "action",
-  "created_at",
-  "actor_pseudonym",
-  "actor_agent",
-  "actor_is_agent",
-  "agent_session_id",
-  "user_pseudonym",
-  "actor_country_code",
-  "business",
-  "event_org",
-  "raw_json",
-  "pseudonym_key_id",
-];
-const USAGE_COLUMNS = [
-  "enterprise",
-  "record_id",
-  "type",
-  "enterprise_id",
-  "created_at",
-  "truncated",
-  "tool_names",
-  "body_length",
-  "body",
-  "pseudonym_key_id",
-];
 
 before(async () => {
   ch = await testClickHouse((fn) => cleanups.push(fn));
