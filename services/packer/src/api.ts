@@ -15,9 +15,10 @@
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import { z } from "zod";
-import { AiauditError, ErrorCodes, isAiauditError } from "@aiaudit/errors";
+import { AiauditError, ErrorCodes } from "@aiaudit/errors";
+import { createTenantApi, notFound } from "@aiaudit/http";
 import type { PackModule } from "@aiaudit/evidence-pack";
 import type { TenantDirectory } from "@aiaudit/tenants";
 import type { BuiltPack, IndexEntry, PackRequest } from "./build.ts";
@@ -61,84 +62,15 @@ export interface PackMetadata {
   download: string;
 }
 
-class HttpError extends Error {
-  readonly statusCode: number;
-  readonly error: string;
-
-  constructor(statusCode: number, error: string, message: string) {
-    super(message);
-    this.statusCode = statusCode;
-    this.error = error;
-  }
-}
-
-const notFound = (what: string) => new HttpError(404, "NOT_FOUND", what);
-
-interface Authenticated {
-  tenant: string;
-  tokenId: string;
-}
-
-export async function createApi(deps: ApiDeps): Promise<FastifyInstance> {
+export function createApi(deps: ApiDeps): FastifyInstance {
   const now = deps.now ?? Date.now;
-  // fastify's own request log is off: telemetry writes one line per request with the tenant and
-  // token id, never the Authorization header.
-  const app = Fastify({ logger: false, bodyLimit: 16 * 1024, return503OnClosing: true });
-  const who = new WeakMap<FastifyRequest, Authenticated>();
-
-  app.addHook("onRequest", async (request, reply) => {
-    const auth = deps.directory.authenticate(request.headers.authorization);
-    if (!auth.ok) {
-      void reply.header("www-authenticate", 'Bearer realm="aiaudit"');
-      throw new HttpError(401, "UNAUTHORIZED", auth.reason);
-    }
-    who.set(request, { tenant: auth.tenant, tokenId: auth.tokenId });
+  const { app, caller } = createTenantApi({
+    directory: deps.directory,
+    service: "packer",
+    routes: "see /api/v1/{copilot|openai}/evidence-packs",
+    telemetry: deps.telemetry,
   });
-  app.addHook("onResponse", async (request, reply) => {
-    const auth = who.get(request);
-    deps.telemetry.request({
-      method: request.method,
-      route: request.routeOptions.url ?? "unknown",
-      status: reply.statusCode,
-      tenant: auth?.tenant ?? null,
-      tokenId: auth?.tokenId ?? null,
-      ms: Math.round(reply.elapsedTime),
-    });
-  });
-
-  app.setNotFoundHandler((request) => {
-    throw notFound(
-      `no route ${request.method} ${request.url.split("?")[0]}: see /api/v1/{copilot|openai}/evidence-packs`,
-    );
-  });
-
-  app.setErrorHandler((err: FastifyError | HttpError, request, reply) => {
-    if (err instanceof HttpError) {
-      return reply.code(err.statusCode).send({ error: err.error, message: err.message });
-    }
-    if (isAiauditError(err, ErrorCodes.REQUEST_INVALID)) {
-      return reply.code(400).send({ error: err.code, message: err.message });
-    }
-    // fastify's own refusals (a body that is not JSON, too large, a wrong content type) are 4xx.
-    const status = err.statusCode;
-    if (status !== undefined && status >= 400 && status < 500) {
-      return reply.code(status).send({ error: err.code, message: err.message });
-    }
-    deps.telemetry.internalError({ method: request.method, url: request.url, requestId: request.id, err });
-    const retryable = isAiauditError(err) && err.retryable;
-    return reply.code(retryable ? 503 : 500).send({
-      error: retryable ? "UNAVAILABLE" : "INTERNAL",
-      message: retryable
-        ? "the packer cannot reach its data right now: try again later"
-        : `the packer failed on this request; its log has the details (request id ${request.id})`,
-    });
-  });
-
-  const tenantOf = (request: FastifyRequest): string => {
-    const auth = who.get(request);
-    if (!auth) throw new HttpError(401, "UNAUTHORIZED", "not authenticated");
-    return auth.tenant;
-  };
+  const tenantOf = (request: FastifyRequest): string => caller(request).tenant;
   const moduleOf = (request: FastifyRequest): { path: string; module: PackModule } => {
     const path = (request.params as { module: string }).module;
     const module = MODULE_PATHS[path];

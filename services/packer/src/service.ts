@@ -151,7 +151,7 @@ export function createService(
         groupPrefix: `${config.KAFKA_TOPIC_PREFIX}.packer.${hostname()}`,
         onUnreadable: (fields) => events.tenantRecordUnreadable(fields),
       });
-      api = await createApi({
+      api = createApi({
         directory: tenants.directory,
         storeDir: config.PACKER_STORE_DIR,
         build: (request) => build(request, "api"),
