@@ -2,9 +2,9 @@
  * `scripts/kill-loop.sh [flags]`: the kill -9 soak (runner/soak/soak.ts), its summary on stdout,
  * exit 0 when every invariant held, 1 on a violation, 2 on a usage error. See README.md here.
  */
-import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { soakMain, UsageError } from "./main.ts";
 import { removeSoakData, runSoak, type SoakOptions, type SoakSummary } from "./soak.ts";
 
 const USAGE = `usage: scripts/kill-loop.sh [flags]
@@ -121,8 +121,6 @@ function parse(argv: string[]): {
   };
 }
 
-class UsageError extends Error {}
-
 function report(s: SoakSummary): string {
   const ch = s.clickhouse
     ? `count() ${s.clickhouse.rows}, count(DISTINCT event_id) ${s.clickhouse.distinct}`
@@ -147,30 +145,13 @@ function report(s: SoakSummary): string {
   ].join("\n");
 }
 
-async function main(): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(process.argv.slice(2));
-  } catch (err) {
-    if (!(err instanceof UsageError || (err instanceof Error && "code" in err))) throw err;
-    process.stderr.write(`${err.message ? `${err.message}\n` : ""}${USAGE}\n`);
-    return err.message ? 2 : 0;
-  }
-  const kafkaSh = (command: string) =>
-    execFileSync("bash", [`${ROOT}deploy/local/kafka/kafka.sh`, command], {
-      env: parsed.options.kafkaShEnv,
-      stdio: ["ignore", "inherit", "inherit"],
-    });
-  if (parsed.privateBroker) kafkaSh("start");
-  try {
-    const summary = await runSoak({ ...parsed.options, say: (line) => process.stdout.write(`${line}\n`) });
-    process.stdout.write(report(summary));
-    process.stdout.write(`${JSON.stringify(summary)}\n`);
-    if (summary.violations.length === 0 && !parsed.keepData) removeSoakData(summary.prefix);
-    return summary.violations.length === 0 ? 0 : 1;
-  } finally {
-    if (parsed.privateBroker) kafkaSh("stop");
-  }
-}
-
-process.exitCode = await main();
+process.exitCode = await soakMain({
+  usage: USAGE,
+  parse,
+  brokerEnv: (parsed) => parsed.options.kafkaShEnv,
+  run: (parsed, say) => runSoak({ ...parsed.options, say }),
+  report,
+  passed: (summary, parsed) => {
+    if (!parsed.keepData) removeSoakData(summary.prefix);
+  },
+});

@@ -22,7 +22,6 @@
  * Also the command line behind `scripts/sink-crash.sh` (README.md here); the suite's small
  * version is runner/test/issues/9-sink-crash.test.ts.
  */
-import { execFileSync } from "node:child_process";
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -34,6 +33,7 @@ import { createKafka, type KafkaClient } from "@aiaudit/kafka";
 import { createLogger } from "@aiaudit/logger";
 import { auditEvents } from "@aiaudit/sim-github";
 import { randomSuffix, startServiceProcess, type ProcessExit, type ServiceProcess } from "@aiaudit/testing";
+import { sleep, soakMain, UsageError, within } from "./main.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const SNAPSHOTTER_MAIN = `${ROOT}services/snapshotter/src/main.ts`;
@@ -180,21 +180,6 @@ interface Comparison {
   /** Ids in ClickHouse that were never published. */
   unexpected: number;
   stored: Stored;
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** `promise`'s value, or undefined after `ms`. */
-async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), ms);
-  });
-  try {
-    return await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 export async function runSinkCrash(options: SinkCrashOptions): Promise<SinkCrashSummary> {
@@ -748,8 +733,6 @@ const PRIVATE_BROKER = {
   KAFKA_DATA_DIR: `${ROOT}.cache/sink-crash-kafka`,
 };
 
-class UsageError extends Error {}
-
 function parse(argv: string[]): { options: Omit<SinkCrashOptions, "say">; privateBroker: boolean } {
   const { values } = parseArgs({
     args: argv,
@@ -838,32 +821,12 @@ function report(s: SinkCrashSummary): string {
   ].join("\n");
 }
 
-async function main(): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(process.argv.slice(2));
-  } catch (err) {
-    if (!(err instanceof UsageError || (err instanceof Error && "code" in err))) throw err;
-    process.stderr.write(`${err.message ? `${err.message}\n` : ""}${USAGE}\n`);
-    return err.message ? 2 : 0;
-  }
-  const kafkaSh = (command: string) =>
-    execFileSync("bash", [`${ROOT}deploy/local/kafka/kafka.sh`, command], {
-      env: { ...process.env, ...PRIVATE_BROKER },
-      stdio: ["ignore", "inherit", "inherit"],
-    });
-  if (parsed.privateBroker) kafkaSh("start");
-  try {
-    const summary = await runSinkCrash({
-      ...parsed.options,
-      say: (line) => process.stdout.write(`${line}\n`),
-    });
-    process.stdout.write(report(summary));
-    process.stdout.write(`${JSON.stringify(summary)}\n`);
-    return summary.violations.length === 0 ? 0 : 1;
-  } finally {
-    if (parsed.privateBroker) kafkaSh("stop");
-  }
+if (import.meta.main) {
+  process.exitCode = await soakMain({
+    usage: USAGE,
+    parse,
+    brokerEnv: () => ({ ...process.env, ...PRIVATE_BROKER }),
+    run: (parsed, say) => runSinkCrash({ ...parsed.options, say }),
+    report,
+  });
 }
-
-if (import.meta.main) process.exitCode = await main();

@@ -25,6 +25,7 @@ import { createLogger } from "@aiaudit/logger";
 import { randomSuffix, startServiceProcess, type ServiceProcess } from "@aiaudit/testing";
 import { startGithubSource } from "./github.ts";
 import { startOpenaiSource } from "./openai.ts";
+import { sleep, within } from "./main.ts";
 import type { SoakVendor, VendorName, VendorSetup } from "./vendor.ts";
 
 export type { VendorName } from "./vendor.ts";
@@ -96,20 +97,6 @@ export interface SoakSummary {
   violations: string[];
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** `promise`'s value, or undefined after `ms` (the timer does not outlive the race). */
-async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), ms);
-  });
-  try {
-    return await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 const run = promisify(execFile);
 
 /** What the soak process itself logs through the packages (kafkajs warnings during the broker restart). */
