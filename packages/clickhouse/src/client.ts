@@ -38,6 +38,11 @@ export interface ClickHouseSettings {
   dataDir?: string;
   /** Cluster name for `ON CLUSTER` DDL and Replicated engines; unset for a single server. */
   cluster?: string | undefined;
+  /**
+   * Time a server may take to answer before the request fails (the client's `request_timeout`); a
+   * query that sorts a month before its first row needs more than the default. @default 30000
+   */
+  requestTimeoutMs?: number;
 }
 
 export interface ClickHouse {
@@ -253,6 +258,7 @@ export async function createClickHouse(settings: ClickHouseSettings): Promise<Cl
       username: settings.username ?? "default",
       password: settings.password ?? "",
       clickhouse_settings: { date_time_input_format: "best_effort" },
+      ...(settings.requestTimeoutMs === undefined ? {} : { request_timeout: settings.requestTimeoutMs }),
     });
   }
   const database = settings.database;

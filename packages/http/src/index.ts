@@ -68,6 +68,8 @@ export interface TenantApi {
   app: FastifyInstance;
   /** The caller of a guarded request (or of one a route authenticated with `authenticate`). */
   caller: (request: FastifyRequest) => Caller;
+  /** The same, or undefined for a request nobody authenticated. */
+  callerOrNone: (request: FastifyRequest) => Caller | undefined;
   /** Checks a token for a request outside the guarded routes (e.g. the dashboard's cookie). */
   authenticate: (request: FastifyRequest, authorization: string | undefined) => Caller | undefined;
 }
@@ -142,6 +144,7 @@ export function createTenantApi(options: TenantApiOptions): TenantApi {
   return {
     app,
     authenticate,
+    callerOrNone: (request) => who.get(request),
     caller(request) {
       const auth = who.get(request);
       if (auth === undefined) throw new HttpError(401, "UNAUTHORIZED", "not authenticated");

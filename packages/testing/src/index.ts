@@ -104,4 +104,5 @@ export {
   type ServiceProcess,
   type ServiceProcessOptions,
 } from "./processes.ts";
+export { CHROMIUM_PATH, launchChromium } from "./browser.ts";
 export { publishControl, revocation, tenantWithToken, type ControlRecord } from "./tenants.ts";

@@ -299,6 +299,9 @@ describe("the console API", () => {
     assert.equal(new Set(both.map((r) => r.assignee)).size, 4, "two pages, four different seats");
     assert.ok(both.every((r) => r.org === "acme-org"));
     assert.ok(!JSON.stringify(both).includes("globex"), "no row of globex");
+    const past = await json(await call("/api/v1/copilot/tables/seats?per_page=2&page=9"));
+    assert.deepEqual(past.rows, [], "a page past the end is empty");
+    assert.equal(past.total, 4, "and still says how many there are");
     const agents = await json(await call("/api/v1/copilot/tables/agent-events"));
     assert.equal(agents.total, 3);
     const globexSeats = await json(await call("/api/v1/copilot/tables/seats", { token: tokens.globex }));

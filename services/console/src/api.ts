@@ -21,16 +21,12 @@
  * to find it in the log, never a stack. A secret sent to connect is never returned or logged.
  */
 import { Readable } from "node:stream";
-import Fastify, {
-  type FastifyError,
-  type FastifyInstance,
-  type FastifyReply,
-  type FastifyRequest,
-} from "fastify";
+import type { FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { bill, monthDays } from "@aiaudit/billing";
 import type { ClickHouse } from "@aiaudit/clickhouse";
-import { isAiauditError } from "@aiaudit/errors";
+import { ErrorCodes } from "@aiaudit/errors";
+import { badRequest, createTenantApi, notFound, type TenantApi } from "@aiaudit/http";
 import type { TenantDirectory } from "@aiaudit/tenants";
 import { openapiDocument } from "./openapi.ts";
 import { billingQuery, csvQuery, moduleParam, packBody, pageQuery } from "./schemas.ts";
@@ -57,20 +53,6 @@ export interface ApiDeps {
   /** @default Date.now */
   now?: () => number;
 }
-
-export class HttpError extends Error {
-  readonly statusCode: number;
-  readonly error: string;
-
-  constructor(statusCode: number, error: string, message: string) {
-    super(message);
-    this.statusCode = statusCode;
-    this.error = error;
-  }
-}
-
-export const notFound = (what: string) => new HttpError(404, "NOT_FOUND", what);
-const badRequest = (message: string) => new HttpError(400, "REQUEST_INVALID", message);
 
 /** zod's first problem, as one sentence: `per_page: must be at most 500`. */
 export function problem(error: z.ZodError): string {
@@ -107,22 +89,6 @@ export function findTable(module: Module, segment: string): { spec: TableSpec; c
   return { spec, csv };
 }
 
-export interface Authenticated {
-  tenant: string;
-  tokenId: string;
-  /** The Authorization header to pass on to the packer. */
-  authorization: string;
-}
-
-/** Where a request's tenant is kept once its token (header or dashboard cookie) was checked. */
-export const who = new WeakMap<FastifyRequest, Authenticated>();
-
-export function caller(request: FastifyRequest): Authenticated {
-  const auth = who.get(request);
-  if (auth === undefined) throw new HttpError(401, "UNAUTHORIZED", "no token");
-  return auth;
-}
-
 /** Streams every CSV line of a table. */
 export async function sendCsv(
   reply: FastifyReply,
@@ -150,65 +116,32 @@ async function passOn(reply: FastifyReply, answer: Promise<PackerAnswer>): Promi
   return reply.code(status).send(body);
 }
 
-export function createApp(deps: ApiDeps): FastifyInstance {
-  // fastify's own request log is off: telemetry writes one line per request with the tenant and
-  // token id, never the Authorization header, a cookie or a body.
-  const app = Fastify({ logger: false, bodyLimit: 64 * 1024, return503OnClosing: true });
-  // JSON bodies only (and the dashboard's forms): any other content type is a 415.
-  app.removeContentTypeParser("text/plain");
-
-  app.addHook("onRequest", async (request, reply) => {
-    if (!request.url.startsWith("/api/") || request.url.startsWith("/api/v1/openapi.json")) return;
-    const auth = deps.directory.authenticate(request.headers.authorization);
-    if (!auth.ok) {
-      void reply.header("www-authenticate", 'Bearer realm="aiaudit"');
-      throw new HttpError(401, "UNAUTHORIZED", auth.reason);
-    }
-    who.set(request, {
-      tenant: auth.tenant,
-      tokenId: auth.tokenId,
-      authorization: request.headers.authorization ?? "",
-    });
+export function createApp(deps: ApiDeps): TenantApi {
+  const api = createTenantApi({
+    directory: deps.directory,
+    service: "console",
+    bodyLimit: 64 * 1024,
+    // The dashboard's pages check their own session cookie (web/dashboard.ts); the document is public.
+    guarded: (url) => url.startsWith("/api/") && !url.startsWith("/api/v1/openapi.json"),
+    routes: "see /api/v1/openapi.json",
+    telemetry: deps.telemetry,
+    answer(err, request, reply) {
+      if (err instanceof UnknownColumnError) {
+        return reply.code(400).send({ error: ErrorCodes.REQUEST_INVALID, message: err.message });
+      }
+      if (err instanceof PackerUnreachableError) {
+        deps.telemetry.internalError({
+          method: request.method,
+          url: request.url,
+          requestId: request.id,
+          err,
+        });
+        return reply.code(502).send({ error: "PACKER_UNREACHABLE", message: err.message });
+      }
+      return undefined;
+    },
   });
-  app.addHook("onResponse", async (request, reply) => {
-    const auth = who.get(request);
-    deps.telemetry.request({
-      method: request.method,
-      route: request.routeOptions.url ?? "unknown",
-      status: reply.statusCode,
-      tenant: auth?.tenant ?? null,
-      tokenId: auth?.tokenId ?? null,
-      ms: Math.round(reply.elapsedTime),
-    });
-  });
-
-  app.setNotFoundHandler((request) => {
-    throw notFound(`no route ${request.method} ${request.url.split("?")[0]}: see /api/v1/openapi.json`);
-  });
-
-  app.setErrorHandler((err: FastifyError | HttpError, request, reply) => {
-    if (err instanceof HttpError) {
-      return reply.code(err.statusCode).send({ error: err.error, message: err.message });
-    }
-    if (err instanceof UnknownColumnError) {
-      return reply.code(400).send({ error: "REQUEST_INVALID", message: err.message });
-    }
-    if (isAiauditError(err, "REQUEST_INVALID")) {
-      return reply.code(400).send({ error: err.code, message: err.message });
-    }
-    if (err instanceof PackerUnreachableError) {
-      deps.telemetry.requestFailed({ requestId: request.id, err });
-      return reply.code(502).send({ error: "PACKER_UNREACHABLE", message: err.message });
-    }
-    // fastify's own 4xx: a body that is not JSON, too large, a wrong content type.
-    if (typeof err.statusCode === "number" && err.statusCode >= 400 && err.statusCode < 500) {
-      return reply.code(err.statusCode).send({ error: err.code, message: err.message });
-    }
-    deps.telemetry.requestFailed({ requestId: request.id, err });
-    return reply
-      .code(500)
-      .send({ error: "INTERNAL", message: `the console failed; request id ${request.id} is in its log` });
-  });
+  const { app, caller } = api;
 
   const module = (request: FastifyRequest): Module =>
     parse(moduleParam, (request.params as { module?: string }).module);
@@ -320,5 +253,5 @@ export function createApp(deps: ApiDeps): FastifyInstance {
     },
   );
 
-  return app;
+  return api;
 }

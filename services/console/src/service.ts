@@ -95,8 +95,9 @@ export function createService(config: ConsoleConfig, deps: ServiceDeps): Console
         telemetry: events,
         secureCookie: config.CONSOLE_SECURE_COOKIE,
       };
-      app = createApp(deps_);
-      registerDashboard(app, deps_);
+      const api = createApp(deps_);
+      registerDashboard(api, deps_);
+      app = api.app;
       url = await app.listen({ port: config.CONSOLE_PORT, host: config.CONSOLE_HOST });
       log.info({ url }, "console started");
     },

@@ -31,7 +31,7 @@ export function telemetry(log: Logger, registry: Registry = new Registry()) {
       requests.inc({ route: fields.route, status: String(fields.status) });
       log.info({ event: "api_request", ...fields }, "request");
     },
-    requestFailed(fields: { requestId: string; err: unknown }) {
+    internalError(fields: { method: string; url: string; requestId: string; err: unknown }) {
       log.error({ event: "request_failed", ...fields }, "request failed inside the console");
     },
     connected(fields: { tenant: string; connectionId: string; module: string }) {

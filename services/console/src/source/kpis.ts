@@ -11,7 +11,8 @@ const KPI_MODULE: Record<Module, string> = { copilot: "copilot", openai: "openai
 export interface Kpi {
   name: string;
   label: string;
-  value: number;
+  /** null: not known yet — external users before the tenant has set its own email domains. */
+  value: number | null;
   /** A figure that asks for action when above 0 (idle seats, stale keys…). */
   alert: boolean;
 }
@@ -37,7 +38,7 @@ const FIGURES: Record<Module, readonly { name: string; label: string; alert?: tr
   ],
 };
 
-/** The module's figures; each is 0 when the tenant has nothing of it yet. */
+/** The module's figures; 0 when the tenant has nothing of it yet, null when it cannot be told. */
 export async function kpis(ch: ClickHouse, tenant: string, module: Module): Promise<Kpi[]> {
   const [row] = await ch.rows<Record<string, string | number | null>>(
     `SELECT * FROM ${ch.table("kpi_summary")} WHERE tenant = {tenant:String} AND module = {module:String}`,
@@ -46,7 +47,7 @@ export async function kpis(ch: ClickHouse, tenant: string, module: Module): Prom
   return FIGURES[module].map((f) => ({
     name: f.name,
     label: f.label,
-    value: Number(row?.[f.name] ?? 0),
+    value: row === undefined ? 0 : row[f.name] === null ? null : Number(row[f.name]),
     alert: f.alert === true,
   }));
 }

@@ -308,13 +308,20 @@ export async function tablePage(
   const { name, direction, sql } = ordering(spec, request.sort, request.order);
   const t = (table: string): string => ch.table(table);
   const params = { tenant, limit: request.perPage, offset: (request.page - 1) * request.perPage };
-  const [rows, [count]] = await Promise.all([
-    ch.rows<Record<string, unknown>>(
-      `SELECT * FROM (${select(spec, t)}) ORDER BY ${sql} LIMIT {limit:UInt32} OFFSET {offset:UInt64}`,
-      params,
-    ),
-    ch.rows<{ n: string }>(`SELECT toString(count()) AS n FROM (${select(spec, t)})`, params),
-  ]);
+  // The total comes with the page (one read of the table); a page past the end has no row to
+  // carry it, and only then is it counted apart.
+  const rows = await ch.rows<Record<string, unknown>>(
+    `SELECT *, count() OVER () AS __total FROM (${select(spec, t)})
+     ORDER BY ${sql} LIMIT {limit:UInt32} OFFSET {offset:UInt64}`,
+    params,
+  );
+  const total =
+    rows[0] !== undefined
+      ? Number(rows[0].__total)
+      : Number(
+          (await ch.rows<{ n: string }>(`SELECT toString(count()) AS n FROM (${select(spec, t)})`, params))[0]
+            ?.n ?? 0,
+        );
   return {
     table: spec.name,
     module: spec.module,
@@ -323,7 +330,7 @@ export async function tablePage(
     rows: rows.map((r) => normalize(spec, r)),
     page: request.page,
     per_page: request.perPage,
-    total: Number(count?.n ?? 0),
+    total,
     sort: name,
     order: direction,
   };

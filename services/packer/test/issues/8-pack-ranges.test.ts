@@ -32,7 +32,6 @@ const text = (salt: number): string =>
   `multiIf(number % 5 = 0, ${bytes(salt)}, number % 5 = 1, concat('a/b\\\\c"d', unhex('E280A8'), '😀', char(31)),
      number % 5 = 2, concat('tab', char(9), 'nl', char(10)), number % 5 = 3, 'plain', concat('é', toString(number)))`;
 
-
 before(async () => {
   ch = await testClickHouse((fn) => cleanups.push(fn));
   scope = { ch, tenant: "acme", period: parsePeriod("2026-04-01T00:00:00Z", "2026-04-30T23:59:59Z") };
