@@ -11,6 +11,8 @@ fi
 bash deploy/local/kafka/kafka.sh fetch
 # The Python pack verifier needs nothing beyond the standard library; its tests need pytest.
 python3 -m pytest --version >/dev/null 2>&1 || python3 -m pip install --user --quiet pytest
+# The reference decoder of the Avro topics (tools/aiaudit_decode.py, docs/consuming-topics.md) needs fastavro.
+python3 -c "import fastavro" >/dev/null 2>&1 || python3 -m pip install --user --quiet fastavro
 # The dashboard's browser tests drive Debian's Chromium through playwright-core (no browser download).
 if ! command -v chromium >/dev/null 2>&1; then
   sudo=""

@@ -88,7 +88,10 @@ cmd_fetch() {
     tail -n 40 "$KAFKA_HOME/fetch.log" >&2 || true
     die "mvn dependency:copy-dependencies failed (full output: $KAFKA_HOME/fetch.log)"
   fi
-  ls "$tmp"/kafka_2.13-"$KAFKA_VERSION".jar >/dev/null 2>&1 || { rm -rf "$tmp"; die "kafka_2.13-$KAFKA_VERSION.jar missing after fetch"; }
+  local jar
+  for jar in kafka_2.13-"$KAFKA_VERSION".jar kafka-tools-"$KAFKA_VERSION".jar; do
+    [[ -f "$tmp/$jar" ]] || { rm -rf "$tmp"; die "$jar missing after fetch"; }
+  done
   rm -rf "$LIBS_DIR"
   mv "$tmp" "$LIBS_DIR"
   pom_sum >"$FETCH_MARKER"
