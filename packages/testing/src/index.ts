@@ -106,3 +106,4 @@ export {
 } from "./processes.ts";
 export { CHROMIUM_PATH, launchChromium } from "./browser.ts";
 export { publishControl, revocation, tenantWithToken, type ControlRecord } from "./tenants.ts";
+export { insertSeatSnapshot, type TestSeat } from "./rows.ts";

@@ -7,7 +7,7 @@
  * OpenAPI document.
  */
 import assert from "node:assert/strict";
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -25,6 +25,7 @@ import { seats as githubSeats, startGithubSimulator, type GithubSimulator } from
 import { openaiOrg, startOpenaiSimulator, type OpenaiSimulator } from "@aiaudit/sim-openai";
 import {
   captureLogger,
+  insertSeatSnapshot,
   publishControl,
   revocation,
   tenantWithToken,
@@ -51,54 +52,6 @@ let revoked: string;
 let logLines: string[];
 
 const time = (ms: number): string => new Date(ms).toISOString();
-
-/** A complete seat snapshot of `org` taken now: its seats and its marker. */
-async function seatSnapshot(
-  tenant: string,
-  org: string,
-  seats: { team: string | null; lastActivityDaysAgo: number | null }[],
-): Promise<void> {
-  const snapshotId = `snap-${tenant}-${org}`;
-  const takenAt = time(Date.now() - 60_000);
-  await ch.insert(
-    "copilot_seat_snapshots",
-    seats.map((s, i) => ({
-      tenant,
-      org,
-      scope: "ORGANIZATION",
-      snapshot_id: snapshotId,
-      taken_at: takenAt,
-      seat_id: `${org}-${i}`,
-      assignee_pseudonym: createHash("sha256").update(`${tenant}/${org}/${i}`).digest("hex"),
-      assignee_type: "User",
-      organization: org,
-      assigning_team: s.team,
-      plan_type: "business",
-      created_at: time(Date.now() - 100 * DAY),
-      pending_cancellation_date: null,
-      last_activity_at:
-        s.lastActivityDaysAgo === null ? null : time(Date.now() - s.lastActivityDaysAgo * DAY),
-      last_activity_editor: s.lastActivityDaysAgo === null ? null : "vscode/1.99",
-      last_authenticated_at: time(Date.now() - DAY),
-      pseudonym_key_id: "pk-1",
-      kafka_partition: 0,
-      kafka_offset: i,
-      ingested_at: takenAt,
-    })),
-  );
-  await ch.insert("copilot_seat_snapshot_markers", [
-    {
-      tenant,
-      org,
-      scope: "ORGANIZATION",
-      snapshot_id: snapshotId,
-      taken_at: takenAt,
-      row_count: seats.length,
-      total_seats: seats.length,
-      pseudonym_key_id: "pk-1",
-    },
-  ]);
-}
 
 async function auditEvent(tenant: string, id: string, agent: boolean, daysAgo: number): Promise<void> {
   await ch.insert("copilot_audit_events", [
@@ -157,13 +110,15 @@ before(async () => {
 
   // acme: 4 seats (one idle for 60 days, one never used, one with a formula-like team name);
   // globex: 1 seat. Events of both.
-  await seatSnapshot("acme", "acme-org", [
+  await insertSeatSnapshot(ch, "acme", "acme-org", [
     { team: '=HYPERLINK("http://evil")', lastActivityDaysAgo: 1 },
     { team: "platform", lastActivityDaysAgo: 60 },
     { team: null, lastActivityDaysAgo: null },
     { team: "platform", lastActivityDaysAgo: 2 },
   ]);
-  await seatSnapshot("globex", "globex-org", [{ team: "globex-secret-team", lastActivityDaysAgo: 1 }]);
+  await insertSeatSnapshot(ch, "globex", "globex-org", [
+    { team: "globex-secret-team", lastActivityDaysAgo: 1 },
+  ]);
   for (let i = 0; i < 7; i++) await auditEvent("acme", `acme-ev-${i}`, i % 3 === 0, i);
   await auditEvent("globex", "globex-ev-0", false, 0);
 

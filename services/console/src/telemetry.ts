@@ -3,6 +3,7 @@
  * its Prometheus metric (`aiaudit_console_*`) together. No token, secret, cookie or body is logged.
  */
 import { Counter, Registry } from "prom-client";
+import type { RequestFields } from "@aiaudit/http";
 import type { Logger } from "@aiaudit/logger";
 
 export function telemetry(log: Logger, registry: Registry = new Registry()) {
@@ -20,14 +21,7 @@ export function telemetry(log: Logger, registry: Registry = new Registry()) {
     registers,
   });
   return {
-    request(fields: {
-      method: string;
-      route: string;
-      status: number;
-      tenant: string | null;
-      tokenId: string | null;
-      ms: number;
-    }) {
+    request(fields: RequestFields) {
       requests.inc({ route: fields.route, status: String(fields.status) });
       log.info({ event: "api_request", ...fields }, "request");
     },

@@ -3,6 +3,7 @@
  * its Prometheus metric (`aiaudit_packer_*`) together. No token, key or pack content is ever logged.
  */
 import { Counter, Gauge, Registry } from "prom-client";
+import type { RequestFields } from "@aiaudit/http";
 import type { Logger } from "@aiaudit/logger";
 
 export function telemetry(log: Logger, registry: Registry = new Registry()) {
@@ -100,14 +101,7 @@ export function telemetry(log: Logger, registry: Registry = new Registry()) {
       );
     },
     /** One line per API request: who (tenant and token id, never the token) did what, and the answer. */
-    request(fields: {
-      method: string;
-      route: string;
-      status: number;
-      tenant: string | null;
-      tokenId: string | null;
-      ms: number;
-    }) {
+    request(fields: RequestFields) {
       requests.inc({ route: fields.route, status: String(fields.status) });
       log.info({ event: "api_request", ...fields }, "API request");
     },

@@ -11,7 +11,7 @@
  * not start another service.
  */
 import assert from "node:assert/strict";
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
 import { after, before, describe, it } from "node:test";
 import type { FastifyInstance } from "fastify";
@@ -20,7 +20,7 @@ import { codecs, topicNames, topicSpecs } from "@aiaudit/contracts";
 import type { KafkaClient } from "@aiaudit/kafka";
 import { seats as githubSeats, startGithubSimulator, type GithubSimulator } from "@aiaudit/sim-github";
 import { createToken, TenantDirectory, tenantKey, tokenKey } from "@aiaudit/tenants";
-import { captureLogger, testClickHouse, testKafka, uniquePrefix } from "@aiaudit/testing";
+import { captureLogger, insertSeatSnapshot, testClickHouse, testKafka, uniquePrefix } from "@aiaudit/testing";
 import { createApp } from "../../src/api.ts";
 import { followConnections } from "../../src/source/connections.ts";
 import { packerClient } from "../../src/source/packs.ts";
@@ -29,14 +29,12 @@ import { telemetry } from "../../src/telemetry.ts";
 import { registerDashboard } from "../../src/web/dashboard.ts";
 
 const EVIL = `<script>alert("x")</script>&'`;
-const DAY = 86_400_000;
 const GITHUB_TOKEN = `ghp_webroutes${randomBytes(12).toString("hex")}`;
 const REFUSED_TOKEN = `ghp_refused${randomBytes(12).toString("hex")}`;
 const GH_ORG = "acme-gh";
 
 /** Markup without the templates' indentation, for matching: no white space around < and >. */
 const squash = (text: string): string => text.replace(/\s+/g, " ").replace(/\s*([<>])\s*/g, "$1");
-const time = (ms: number): string => new Date(ms).toISOString();
 
 const cleanups: (() => Promise<void> | void)[] = [];
 const prefix = uniquePrefix("console-web");
@@ -51,58 +49,6 @@ let cookie: string;
 let packerUrl: string;
 /** The UTC day of the seat snapshot: its bar in the seats chart. */
 let snapshotDay: string;
-
-/** A complete seat snapshot of `org` taken a minute ago: its seats, its marker and its day's count. */
-async function seatSnapshot(
-  tenant: string,
-  org: string,
-  seats: { team: string; lastActivityDaysAgo: number | null }[],
-): Promise<void> {
-  const snapshotId = `snap-${tenant}-${org}`;
-  const takenAt = time(Date.now() - 60_000);
-  snapshotDay = takenAt.slice(0, 10);
-  await ch.insert(
-    "copilot_seat_snapshots",
-    seats.map((s, i) => ({
-      tenant,
-      org,
-      scope: "ORGANIZATION",
-      snapshot_id: snapshotId,
-      taken_at: takenAt,
-      seat_id: `${org}-${i}`,
-      assignee_pseudonym: createHash("sha256").update(`${tenant}/${org}/${i}`).digest("hex"),
-      assignee_type: "User",
-      organization: org,
-      assigning_team: s.team,
-      plan_type: "business",
-      created_at: time(Date.now() - 100 * DAY),
-      pending_cancellation_date: null,
-      last_activity_at:
-        s.lastActivityDaysAgo === null ? null : time(Date.now() - s.lastActivityDaysAgo * DAY),
-      last_activity_editor: s.lastActivityDaysAgo === null ? null : "vscode/1.99",
-      last_authenticated_at: time(Date.now() - DAY),
-      pseudonym_key_id: "pk-1",
-      kafka_partition: 0,
-      kafka_offset: i,
-      ingested_at: takenAt,
-    })),
-  );
-  await ch.insert("copilot_seat_snapshot_markers", [
-    {
-      tenant,
-      org,
-      scope: "ORGANIZATION",
-      snapshot_id: snapshotId,
-      taken_at: takenAt,
-      row_count: seats.length,
-      total_seats: seats.length,
-      pseudonym_key_id: "pk-1",
-    },
-  ]);
-  await ch.insert("copilot_daily_seats", [
-    { tenant, org, day: snapshotDay, snapshot_id: snapshotId, taken_at: takenAt, seats: seats.length },
-  ]);
-}
 
 /** A port on 127.0.0.1 where nothing listens any more. */
 async function closedPort(): Promise<number> {
@@ -126,7 +72,7 @@ before(async () => {
   await kafka.ensureTopics(topicSpecs(prefix));
 
   // Sorted by last activity, oldest first: never used (its team is markup), idle 60 days, in use.
-  await seatSnapshot("acme", "acme", [
+  snapshotDay = await insertSeatSnapshot(ch, "acme", "acme", [
     { team: EVIL, lastActivityDaysAgo: null },
     { team: "idle-team", lastActivityDaysAgo: 60 },
     { team: "ok-team", lastActivityDaysAgo: 1 },
