@@ -4,7 +4,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { soakMain, UsageError } from "./main.ts";
+import { integerFlag, soakMain, UsageError } from "./main.ts";
 import { removeSoakData, runSoak, type SoakOptions, type SoakSummary } from "./soak.ts";
 
 const USAGE = `usage: scripts/kill-loop.sh [flags]
@@ -61,15 +61,8 @@ function parse(argv: string[]): {
   });
   if (values.help) throw new UsageError("");
   const small = values.small === true;
-  const int = (name: keyof typeof values, fallback: number, min = 0): number => {
-    const raw = values[name];
-    if (raw === undefined) return fallback;
-    const n = Number(raw);
-    if (typeof raw !== "string" || !Number.isInteger(n) || n < min) {
-      throw new UsageError(`--${name} must be an integer ≥ ${min}`);
-    }
-    return n;
-  };
+  const int = (name: keyof typeof values, fallback: number, min = 0): number =>
+    integerFlag(values, name, fallback, min);
   const vendor = values.vendor ?? "github";
   if (vendor !== "github" && vendor !== "openai") throw new UsageError("--vendor must be github or openai");
   if (vendor === "openai" && values["repeat-polls"] !== undefined) {

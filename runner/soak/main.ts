@@ -52,6 +52,22 @@ export async function soakMain<P, S extends { violations: string[] }>(
   }
 }
 
+/** An integer flag of parseArgs' `values`: `fallback` when absent, a UsageError below `min`. */
+export function integerFlag(
+  values: Record<string, unknown>,
+  name: string,
+  fallback: number,
+  min = 0,
+): number {
+  const raw = values[name];
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (typeof raw !== "string" || !Number.isInteger(n) || n < min) {
+    throw new UsageError(`--${name} must be an integer ≥ ${min}`);
+  }
+  return n;
+}
+
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** `promise`'s value, or undefined after `ms` (the timer does not outlive the race). */

@@ -33,7 +33,7 @@ import { createKafka, type KafkaClient } from "@aiaudit/kafka";
 import { createLogger } from "@aiaudit/logger";
 import { auditEvents } from "@aiaudit/sim-github";
 import { randomSuffix, startServiceProcess, type ProcessExit, type ServiceProcess } from "@aiaudit/testing";
-import { sleep, soakMain, UsageError, within } from "./main.ts";
+import { integerFlag, sleep, soakMain, UsageError, within } from "./main.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const SNAPSHOTTER_MAIN = `${ROOT}services/snapshotter/src/main.ts`;
@@ -752,15 +752,8 @@ function parse(argv: string[]): { options: Omit<SinkCrashOptions, "say">; privat
   });
   if (values.help) throw new UsageError("");
   const small = values.small === true;
-  const int = (name: keyof typeof values, fallback: number, min = 0): number => {
-    const raw = values[name];
-    if (raw === undefined) return fallback;
-    const n = Number(raw);
-    if (typeof raw !== "string" || !Number.isInteger(n) || n < min) {
-      throw new UsageError(`--${name} must be an integer ≥ ${min}`);
-    }
-    return n;
-  };
+  const int = (name: keyof typeof values, fallback: number, min = 0): number =>
+    integerFlag(values, name, fallback, min);
   const privateBroker = values["private-broker"] === true;
   const url = process.env.CLICKHOUSE_URL;
   const snapshotterEnv: Record<string, string> = {};

@@ -105,5 +105,5 @@ export {
   type ServiceProcessOptions,
 } from "./processes.ts";
 export { CHROMIUM_PATH, launchChromium } from "./browser.ts";
-export { publishControl, revocation, tenantWithToken, type ControlRecord } from "./tenants.ts";
+export { apiCall, publishControl, revocation, tenantWithToken, type ControlRecord } from "./tenants.ts";
 export { insertSeatSnapshot, type TestSeat } from "./rows.ts";

@@ -45,3 +45,18 @@ export async function publishControl(
     await producer.disconnect();
   }
 }
+
+/** A request to one of our HTTP APIs: a bearer token unless `token` is null, a JSON body by default. */
+export function apiCall(
+  url: string,
+  options: { method?: string; token: string | null; body?: string; contentType?: string },
+): Promise<Response> {
+  const headers: Record<string, string> = {};
+  if (options.token !== null) headers.authorization = `Bearer ${options.token}`;
+  if (options.body !== undefined) headers["content-type"] = options.contentType ?? "application/json";
+  return fetch(url, {
+    method: options.method ?? (options.body === undefined ? "GET" : "POST"),
+    headers,
+    ...(options.body === undefined ? {} : { body: options.body }),
+  });
+}

@@ -24,6 +24,7 @@ import { createService as createPacker, type PackerService } from "@aiaudit/pack
 import { seats as githubSeats, startGithubSimulator, type GithubSimulator } from "@aiaudit/sim-github";
 import { openaiOrg, startOpenaiSimulator, type OpenaiSimulator } from "@aiaudit/sim-openai";
 import {
+  apiCall,
   captureLogger,
   insertSeatSnapshot,
   publishControl,
@@ -77,20 +78,15 @@ async function auditEvent(tenant: string, id: string, agent: boolean, daysAgo: n
   ]);
 }
 
-function call(
+/** A request as acme (the default), another tenant (`token`), or nobody (`token: null`). */
+const call = (
   path: string,
   options: { method?: string; token?: string | null; body?: string; contentType?: string } = {},
-): Promise<Response> {
-  const headers: Record<string, string> = {};
-  const token = options.token === undefined ? tokens.acme : options.token;
-  if (token !== null) headers.authorization = `Bearer ${token}`;
-  if (options.body !== undefined) headers["content-type"] = options.contentType ?? "application/json";
-  return fetch(`${consoleService.url()}${path}`, {
-    method: options.method ?? (options.body === undefined ? "GET" : "POST"),
-    headers,
-    ...(options.body === undefined ? {} : { body: options.body }),
+): Promise<Response> =>
+  apiCall(`${consoleService.url()}${path}`, {
+    ...options,
+    token: options.token === undefined ? tokens.acme : options.token,
   });
-}
 
 async function json(response: Response): Promise<Record<string, unknown>> {
   const text = await response.text();

@@ -20,6 +20,7 @@ import { loadConfig } from "@aiaudit/packer/config";
 import { createService, type PackerService } from "@aiaudit/packer/service";
 import { createToken } from "@aiaudit/tenants";
 import {
+  apiCall,
   captureLogger,
   publishControl,
   revocation,
@@ -71,20 +72,15 @@ async function event(tenant: string, id: string, createdAt: string): Promise<voi
   ]);
 }
 
-function call(
+/** A request as acme (the default), another tenant (`token`), or nobody (`token: null`). */
+const call = (
   path: string,
   options: { method?: string; token?: string | null; body?: string; contentType?: string } = {},
-): Promise<Response> {
-  const headers: Record<string, string> = {};
-  const token = options.token === undefined ? tokens.acme : options.token;
-  if (token !== null) headers.authorization = `Bearer ${token}`;
-  if (options.body !== undefined) headers["content-type"] = options.contentType ?? "application/json";
-  return fetch(`${packer.apiUrl()}${path}`, {
-    method: options.method ?? (options.body === undefined ? "GET" : "POST"),
-    headers,
-    ...(options.body === undefined ? {} : { body: options.body }),
+): Promise<Response> =>
+  apiCall(`${packer.apiUrl()}${path}`, {
+    ...options,
+    token: options.token === undefined ? tokens.acme : options.token,
   });
-}
 
 const post = (body: unknown, token?: string) =>
   call("/api/v1/copilot/evidence-packs", { body: JSON.stringify(body), ...(token ? { token } : {}) });
