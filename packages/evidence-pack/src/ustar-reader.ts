@@ -5,8 +5,10 @@
  * used here because it silently applies pax and GNU long-name headers to the next entry; a verifier
  * must see them as the non-regular entries they are.
  */
+import { BLOCK } from "./tar-gzip.ts";
 
-const BLOCK = 512;
+export { paddingOf } from "./tar-gzip.ts";
+
 /**
  * Zero padding accepted after the end-of-archive blocks (GNU tar pads to 10240-byte records); the
  * same bound as tools/evidence-pack-verify.py. More is a bomb, however well it compresses.
@@ -110,11 +112,6 @@ export class ByteReader {
   }
 }
 
-/** Bytes of zero padding after an entry of `size` bytes. */
-export function paddingOf(size: number): number {
-  return (BLOCK - (size % BLOCK)) % BLOCK;
-}
-
 /** Reads and checks the next header block. */
 export async function readHeader(reader: ByteReader): Promise<TarHeader> {
   const block = await reader.read(BLOCK);
@@ -145,9 +142,8 @@ function parseHeader(block: Buffer): TarHeader {
     const char = String.fromCharCode(flag);
     return { kind: "other", name, what: TYPES[char] ?? `of unknown type ${JSON.stringify(char)}` };
   }
-  const size = parseOctal(block.subarray(124, 136));
-  if (size === null)
-    return { kind: "invalid", reason: `tar entry ${JSON.stringify(name)} has no octal size` };
+  const size = parseSize(block.subarray(124, 136));
+  if (size === null) return { kind: "invalid", reason: `tar entry ${JSON.stringify(name)} has no size` };
   const fields: LayoutFields = {
     mode: parseOctal(block.subarray(100, 108)),
     uid: parseOctal(block.subarray(108, 116)),
@@ -174,7 +170,15 @@ function text(field: Buffer): string | null {
   }
 }
 
-/** An octal field (digits, then NUL or space padding); null for base-256 or anything else. */
+/** The size field: octal, or base-256 (GNU, 0x80 then 11 big-endian bytes) beyond 8 GiB. */
+function parseSize(field: Buffer): number | null {
+  if (field[0] !== 0x80) return parseOctal(field);
+  let size = 0;
+  for (const byte of field.subarray(1)) size = size * 256 + byte;
+  return Number.isSafeInteger(size) ? size : null;
+}
+
+/** An octal field (digits, then NUL or space padding); null for anything else. */
 function parseOctal(field: Buffer): number | null {
   const digits = field
     .toString("latin1")

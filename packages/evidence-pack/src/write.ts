@@ -1,13 +1,14 @@
 /**
  * Writes an evidence pack (docs/evidence-pack.md): stages every file (hashing it, counting its
- * lines), builds SHA256SUMS and the manifest, signs the manifest's canonical bytes, and writes a
- * deterministic tar.gz: fixed entry order, every header field fixed (mode 0644, owner 0 with empty
- * names, mtime 0), gzip without name or timestamp and with a fixed OS byte. The same inputs give the
- * same bytes on every run and platform running the same zlib.
+ * lines, compressing it), builds SHA256SUMS and the manifest, signs the manifest's canonical bytes,
+ * and writes a deterministic tar.gz: fixed entry order, every header field fixed (mode 0644, owner 0
+ * with empty names, mtime 0), gzip without name or timestamp and with a fixed OS byte. The same
+ * inputs give the same bytes on every run and platform running the same zlib.
  *
- * A tar header carries the entry's size, so a streamed file (an AsyncIterable, e.g. rows read from
- * ClickHouse) is spooled to a temporary file while it is hashed, then copied in: memory stays bounded
- * by the chunk size, whatever the row count.
+ * Each file's data is compressed as a segment of its own while it is staged (./tar-gzip.ts), so a
+ * streamed file (an AsyncIterable, e.g. rows read from ClickHouse) is compressed while it is read and
+ * spooled, compressed, to a temporary file; the archive is then the segments in order. Memory stays
+ * bounded by the chunk size, whatever the row count.
  */
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
@@ -16,8 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Transform, Writable, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { constants as zlibConstants, createGzip } from "node:zlib";
-import * as tar from "tar-stream";
+import { crc32 } from "node:zlib";
 import { z } from "zod";
 import { canonicalJson, compareCodePoints } from "./canonical-json.ts";
 import {
@@ -32,6 +32,16 @@ import {
   type PackModule,
 } from "./manifest.ts";
 import { keyId, keyPairFromSeed, sign } from "./signing.ts";
+import {
+  Crc32,
+  END_OF_ARCHIVE,
+  GZIP_HEADER,
+  deflateSegment,
+  gzipTrailer,
+  paddingOf,
+  segmentDeflater,
+  ustarHeader,
+} from "./tar-gzip.ts";
 
 export interface PackFile {
   /** A plain top-level name; `.jsonl` files get a line count in the manifest. */
@@ -74,33 +84,20 @@ export interface WrittenPack {
   manifestSha256: string;
 }
 
-/** Gzip level, fixed: another level gives other bytes. */
-const GZIP_LEVEL = 9;
-/** RFC 1952 OS byte: zlib writes its build platform's (3 on Unix, 10 on Windows); we always write 3. */
-const GZIP_OS_UNIX = 3;
-/** Bytes gathered before each write to a spool file. */
+/** Bytes gathered before each write to the compressor. */
 const SPOOL_BATCH_BYTES = 256 * 1024;
-/** Bytes per read of a spool file into the archive (fewer, larger chunks through tar and gzip). */
+/** Bytes per read of a spool file into the archive. */
 const SPOOL_READ_BYTES = 1024 * 1024;
-/** Output buffer of the gzip stream (zlib's default is 16 KiB). */
-const GZIP_CHUNK_BYTES = 128 * 1024;
-const ENTRY_HEADER = {
-  mode: 0o644,
-  uid: 0,
-  gid: 0,
-  uname: "",
-  gname: "",
-  mtime: new Date(0),
-  type: "file",
-} as const;
 
 interface StagedFile {
   name: string;
   sha256: string;
   bytes: number;
   rows: number | null;
-  /** In memory, or the path of its spool file. */
-  content: Buffer | { path: string };
+  /** The data and its padding, compressed as one segment: in memory, or the path of its spool file. */
+  segment: Buffer | { path: string };
+  /** CRC-32 of the data and its padding. */
+  crc: number;
 }
 
 /** Writes the pack into memory: for tests and small packs. */
@@ -167,7 +164,7 @@ async function buildPack(options: WritePackOptions, sink: Writable): Promise<Wri
       if (file === undefined) throw new Error(`no staged file ${name}`);
       return file;
     });
-    await writeArchive(entries, sink);
+    await pipeline(archive(entries), sink);
     const manifestSha256 = createHash("sha256").update(manifestBytes).digest("hex");
     return { manifest, manifestBytes, manifestSha256 };
   } finally {
@@ -221,18 +218,27 @@ function buildManifest(options: WritePackOptions, files: readonly StagedFile[]):
   return parsed.data;
 }
 
-/** Running sha256, size and line count of a file's bytes. */
+/** Running sha256, size, line count and CRC-32 of a file's bytes. */
 class FileStats {
   readonly #hash = createHash("sha256");
   bytes = 0;
   lines = 0;
   lastByte = -1;
+  crc = 0;
 
   add(chunk: Buffer): void {
     this.#hash.update(chunk);
+    this.crc = crc32(chunk, this.crc);
     this.bytes += chunk.length;
     for (let i = chunk.indexOf(0x0a); i >= 0; i = chunk.indexOf(0x0a, i + 1)) this.lines++;
     if (chunk.length > 0) this.lastByte = chunk[chunk.length - 1] ?? -1;
+  }
+
+  /** The tar padding after the data (not part of the file: only in its segment and CRC). */
+  padding(): Buffer {
+    const padding = Buffer.alloc(paddingOf(this.bytes));
+    this.crc = crc32(padding, this.crc);
+    return padding;
   }
 
   digest(): string {
@@ -243,7 +249,8 @@ class FileStats {
 function stagedBuffer(name: string, content: Buffer): StagedFile {
   const stats = new FileStats();
   stats.add(content);
-  return finishStaging(name, stats, content);
+  const segment = deflateSegment(Buffer.concat([content, stats.padding()]));
+  return finishStaging(name, stats, segment);
 }
 
 async function stageFile(file: PackFile, spool: () => Promise<string>, index: number): Promise<StagedFile> {
@@ -251,10 +258,10 @@ async function stageFile(file: PackFile, spool: () => Promise<string>, index: nu
   if (typeof file.source === "string" || Buffer.isBuffer(file.source)) {
     staged = stagedBuffer(file.name, Buffer.from(file.source));
   } else {
-    const path = join(await spool(), `${index}.spool`);
+    const path = join(await spool(), `${index}.deflate`);
     const stats = new FileStats();
     const source = file.source;
-    // Rows arrive as many small chunks: batch them so the spool file gets few large writes.
+    // Rows arrive as many small chunks: batch them so the compressor gets few large writes.
     async function* hashed(): AsyncGenerator<Buffer> {
       let batch: Buffer[] = [];
       let size = 0;
@@ -273,9 +280,10 @@ async function stageFile(file: PackFile, spool: () => Promise<string>, index: nu
           size = 0;
         }
       }
-      if (size > 0) yield Buffer.concat(batch, size);
+      batch.push(stats.padding());
+      yield Buffer.concat(batch);
     }
-    await pipeline(hashed, createWriteStream(path));
+    await pipeline(hashed, segmentDeflater(), createWriteStream(path));
     staged = finishStaging(file.name, stats, { path });
   }
   if (file.rows !== undefined && file.rows !== staged.rows) {
@@ -284,66 +292,28 @@ async function stageFile(file: PackFile, spool: () => Promise<string>, index: nu
   return staged;
 }
 
-function finishStaging(name: string, stats: FileStats, content: StagedFile["content"]): StagedFile {
+function finishStaging(name: string, stats: FileStats, segment: StagedFile["segment"]): StagedFile {
   const jsonl = name.endsWith(".jsonl");
   if (jsonl && stats.bytes > 0 && stats.lastByte !== 0x0a) {
     throw new RangeError(`${name}: the last line of a .jsonl file must end with a newline`);
   }
-  return { name, sha256: stats.digest(), bytes: stats.bytes, rows: jsonl ? stats.lines : null, content };
+  const rows = jsonl ? stats.lines : null;
+  return { name, sha256: stats.digest(), bytes: stats.bytes, rows, segment, crc: stats.crc };
 }
 
-async function writeArchive(entries: readonly StagedFile[], sink: Writable): Promise<void> {
-  const pack = tar.pack();
-  // chunkSize only sizes the output buffers (fewer callbacks): deflate's bytes do not depend on it.
-  const gzip = createGzip({
-    level: GZIP_LEVEL,
-    memLevel: 8,
-    strategy: zlibConstants.Z_DEFAULT_STRATEGY,
-    chunkSize: GZIP_CHUNK_BYTES,
-  });
-  const done = pipeline(pack, gzip, fixedGzipHeader(), sink);
-  const add = async (): Promise<void> => {
-    for (const entry of entries) await addEntry(pack, entry);
-    pack.finalize();
-  };
-  await Promise.all([done, add()]);
-}
-
-function addEntry(pack: tar.Pack, file: StagedFile): Promise<void> {
-  const header = { ...ENTRY_HEADER, name: file.name, size: file.bytes };
-  return new Promise((resolve, reject) => {
-    const callback = (err?: Error | null): void => (err ? reject(err) : resolve());
-    if (Buffer.isBuffer(file.content)) {
-      pack.entry(header, file.content, callback);
-      return;
-    }
-    const entry = pack.entry(header, callback);
-    pipeline(createReadStream(file.content.path, { highWaterMark: SPOOL_READ_BYTES }), entry).catch(reject);
-  });
-}
-
-/**
- * Checks zlib's 10-byte gzip header (RFC 1952 §2.3: no FNAME/FEXTRA flags, MTIME 0, which Node
- * always writes) and sets the OS byte, the one field that depends on the platform.
- */
-function fixedGzipHeader(): Transform {
-  let offset = 0;
-  return new Transform({
-    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
-      let out = chunk;
-      if (offset < 10) {
-        out = Buffer.from(chunk);
-        for (let i = 0; i < out.length && offset + i < 10; i++) {
-          const at = offset + i;
-          if (at === 9) out[i] = GZIP_OS_UNIX;
-          else if (at >= 3 && at <= 7 && out[i] !== 0) {
-            callback(new Error("zlib wrote a gzip header with flags or a timestamp"));
-            return;
-          }
-        }
-      }
-      offset += chunk.length;
-      callback(null, out);
-    },
-  });
+/** The gzip member: its header, each entry's header and data segments, the end blocks, the trailer. */
+async function* archive(entries: readonly StagedFile[]): AsyncGenerator<Buffer> {
+  const inflated = new Crc32();
+  yield GZIP_HEADER;
+  for (const entry of entries) {
+    const header = ustarHeader(entry.name, entry.bytes);
+    inflated.update(header);
+    yield deflateSegment(header);
+    inflated.append(entry.crc, entry.bytes + paddingOf(entry.bytes));
+    if (Buffer.isBuffer(entry.segment)) yield entry.segment;
+    else yield* createReadStream(entry.segment.path, { highWaterMark: SPOOL_READ_BYTES });
+  }
+  inflated.update(END_OF_ARCHIVE);
+  yield deflateSegment(END_OF_ARCHIVE, true);
+  yield gzipTrailer(inflated.crc, inflated.length);
 }
