@@ -2,22 +2,18 @@
  * How the writer encodes the archive (docs/evidence-pack.md, "Layout"): POSIX ustar header blocks,
  * and one gzip member whose deflate stream is a series of segments, each compressed on its own.
  *
- * A segment is raw deflate of its bytes (level 9, from an empty window) ended by a sync flush: an
- * empty stored block that leaves the stream byte-aligned, so segments concatenate into one valid
- * deflate stream (as pigz does). The last segment ends with deflate's final block. Every entry's
- * header block is a segment, its data with its padding another, the end-of-archive blocks the last.
- * So a data file is compressed while it is read, before the manifest that comes first in the
- * archive exists, and the pack's bytes still depend on its entries alone. The gzip trailer's
- * CRC-32 is combined from the segments' own (zlib's crc32_combine).
+ * Every entry's header block is a segment, its data with its padding another, the end-of-archive
+ * blocks the last. A segment is deflated (level 9) in blocks of DEFLATE_BLOCK_BYTES of its input,
+ * as pigz does: each block with the 32 KiB of the segment before it as its preset dictionary (none
+ * for the first), each ended by a sync flush (an empty stored block, so the next starts on a byte
+ * boundary), the archive's very last block by deflate's final block. Concatenated, they are one
+ * ordinary deflate stream. So a data file is compressed while it is read, before the manifest that
+ * comes first in the archive exists, its blocks on every core at once, and the pack's bytes still
+ * depend on its entries alone. The gzip trailer's CRC-32 is combined from the segments' own
+ * (zlib's crc32_combine).
  */
-import {
-  constants as zlibConstants,
-  crc32,
-  createDeflateRaw,
-  deflateRawSync,
-  type DeflateRaw,
-  type ZlibOptions,
-} from "node:zlib";
+import { promisify } from "node:util";
+import { constants as zlibConstants, crc32, deflateRaw, deflateRawSync, type ZlibOptions } from "node:zlib";
 
 /** Size of a tar block. */
 export const BLOCK = 512;
@@ -70,15 +66,64 @@ export function ustarHeader(name: string, size: number): Buffer {
   return block;
 }
 
-/** One segment, compressed whole: ended by a sync flush, or by the final block when `last`. */
-export function deflateSegment(bytes: Buffer, last = false): Buffer {
-  const finishFlush = last ? zlibConstants.Z_FINISH : zlibConstants.Z_SYNC_FLUSH;
-  return deflateRawSync(bytes, { ...DEFLATE, finishFlush });
+/** Input bytes per deflate block. */
+export const DEFLATE_BLOCK_BYTES = 1024 * 1024;
+/** Deflate's window: what a block may refer back to, its preset dictionary. */
+const WINDOW_BYTES = 32 * 1024;
+/** Blocks compressed at once (zlib runs them on libuv's thread pool). */
+const BLOCKS_IN_FLIGHT = 4;
+
+const deflateRawAsync = promisify(deflateRaw);
+
+function blockOptions(dictionary: Buffer, final: boolean): ZlibOptions {
+  const finishFlush = final ? zlibConstants.Z_FINISH : zlibConstants.Z_SYNC_FLUSH;
+  return dictionary.length === 0 ? { ...DEFLATE, finishFlush } : { ...DEFLATE, finishFlush, dictionary };
 }
 
-/** One segment, compressed as it is written: the same bytes as deflateSegment of all of it. */
-export function segmentDeflater(): DeflateRaw {
-  return createDeflateRaw({ ...DEFLATE, finishFlush: zlibConstants.Z_SYNC_FLUSH });
+/** One segment, compressed whole; `last` ends it (and the archive) with deflate's final block. */
+export function deflateSegment(bytes: Buffer, last = false): Buffer {
+  const out: Buffer[] = [];
+  let at = 0;
+  do {
+    const end = Math.min(bytes.length, at + DEFLATE_BLOCK_BYTES);
+    const dictionary = bytes.subarray(Math.max(0, at - WINDOW_BYTES), at);
+    out.push(deflateRawSync(bytes.subarray(at, end), blockOptions(dictionary, last && end === bytes.length)));
+    at = end;
+  } while (at < bytes.length);
+  return Buffer.concat(out);
+}
+
+/**
+ * One segment compressed as it arrives: the same bytes as deflateSegment of all of it, with up to
+ * BLOCKS_IN_FLIGHT blocks compressed at once. Never the archive's last segment.
+ */
+export async function* deflateSegmentStream(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  const inFlight: Promise<Buffer>[] = [];
+  let block = Buffer.allocUnsafe(DEFLATE_BLOCK_BYTES);
+  let filled = 0;
+  let window = Buffer.alloc(0);
+  let blocks = 0;
+  const dispatch = (input: Buffer): void => {
+    inFlight.push(deflateRawAsync(input, blockOptions(window, false)));
+    window = Buffer.from(input.subarray(Math.max(0, input.length - WINDOW_BYTES)));
+    blocks++;
+  };
+  for await (const chunk of source) {
+    for (let at = 0; at < chunk.length;) {
+      const take = Math.min(chunk.length - at, DEFLATE_BLOCK_BYTES - filled);
+      chunk.copy(block, filled, at, at + take);
+      filled += take;
+      at += take;
+      if (filled === DEFLATE_BLOCK_BYTES) {
+        dispatch(block);
+        block = Buffer.allocUnsafe(DEFLATE_BLOCK_BYTES);
+        filled = 0;
+        if (inFlight.length >= BLOCKS_IN_FLIGHT) yield await (inFlight.shift() as Promise<Buffer>);
+      }
+    }
+  }
+  if (filled > 0 || blocks === 0) dispatch(block.subarray(0, filled));
+  while (inFlight.length > 0) yield await (inFlight.shift() as Promise<Buffer>);
 }
 
 /** The CRC-32 and length (mod 2^32) of everything inflated: the gzip trailer. */

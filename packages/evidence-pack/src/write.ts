@@ -6,9 +6,9 @@
  * inputs give the same bytes on every run and platform running the same zlib.
  *
  * Each file's data is compressed as a segment of its own while it is staged (./tar-gzip.ts), so a
- * streamed file (an AsyncIterable, e.g. rows read from ClickHouse) is compressed while it is read and
- * spooled, compressed, to a temporary file; the archive is then the segments in order. Memory stays
- * bounded by the chunk size, whatever the row count.
+ * streamed file (an AsyncIterable, e.g. rows read from ClickHouse) is compressed while it is read,
+ * on every core, and spooled, compressed, to a temporary file; the archive is then the segments in
+ * order. Memory stays bounded by the block size, whatever the row count.
  */
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
@@ -39,7 +39,7 @@ import {
   deflateSegment,
   gzipTrailer,
   paddingOf,
-  segmentDeflater,
+  deflateSegmentStream,
   ustarHeader,
 } from "./tar-gzip.ts";
 
@@ -283,7 +283,7 @@ async function stageFile(file: PackFile, spool: () => Promise<string>, index: nu
       batch.push(stats.padding());
       yield Buffer.concat(batch);
     }
-    await pipeline(hashed, segmentDeflater(), createWriteStream(path));
+    await pipeline(hashed, deflateSegmentStream, createWriteStream(path));
     staged = finishStaging(file.name, stats, { path });
   }
   if (file.rows !== undefined && file.rows !== staged.rows) {

@@ -11,7 +11,8 @@ import {
   crc32Combine,
   deflateSegment,
   gzipTrailer,
-  segmentDeflater,
+  DEFLATE_BLOCK_BYTES,
+  deflateSegmentStream,
   ustarHeader,
 } from "../../src/tar-gzip.ts";
 import { ByteReader, readHeader } from "../../src/ustar-reader.ts";
@@ -93,10 +94,7 @@ describe("segments", () => {
         member.push(deflateSegment(part));
         running.update(part);
       } else {
-        const deflater = segmentDeflater();
-        const out = collect(deflater);
-        deflater.end(part);
-        member.push(await out);
+        member.push(await collect(deflateSegmentStream(Readable.from([part]))));
         running.append(crc32(part), part.length);
       }
     }
@@ -105,13 +103,26 @@ describe("segments", () => {
     member.push(gzipTrailer(running.crc, running.length));
     assert.ok(gunzipSync(Buffer.concat(member)).equals(Buffer.concat([...parts, END_OF_ARCHIVE])));
   });
-  it("compresses a segment to the same bytes whether whole or written in pieces", async () => {
-    const data = Buffer.from(Array.from({ length: 20_000 }, (_, i) => `{"row":${i % 97}}\n`).join(""));
-    const deflater = segmentDeflater();
-    const out = collect(deflater);
-    for (let at = 0; at < data.length; at += 1 + (at % 4093))
-      deflater.write(data.subarray(at, at + 1 + (at % 4093)));
-    deflater.end();
-    assert.ok((await out).equals(deflateSegment(data)));
+  it("compresses a segment to the same bytes whether whole or streamed in pieces, across blocks", async () => {
+    const line = (i: number) => `{"row":${i % 97},"id":"${(i * 7919).toString(36)}"}\n`;
+    const text = Buffer.from(Array.from({ length: 200_000 }, (_, i) => line(i)).join(""));
+    for (const size of [0, 1, 511, DEFLATE_BLOCK_BYTES, 2 * DEFLATE_BLOCK_BYTES, text.length]) {
+      const data = text.subarray(0, size);
+      const pieces: Buffer[] = [];
+      for (let at = 0, step = 1; at < data.length; at += step, step = 1 + ((step * 31) % 70_000)) {
+        pieces.push(data.subarray(at, at + step));
+      }
+      const streamed = await collect(deflateSegmentStream(Readable.from(pieces)));
+      const whole = deflateSegment(data);
+      assert.ok(streamed.equals(whole), `${size} bytes`);
+      const member = Buffer.concat([
+        GZIP_HEADER,
+        whole,
+        deflateSegment(END_OF_ARCHIVE, true),
+        gzipTrailer(crc32Combine(crc32(data), crc32(END_OF_ARCHIVE), END_OF_ARCHIVE.length), size + 1024),
+      ]);
+      assert.ok(gunzipSync(member).equals(Buffer.concat([data, END_OF_ARCHIVE])), `${size} bytes inflate`);
+    }
+    assert.ok(text.length > 3 * DEFLATE_BLOCK_BYTES);
   });
 });
