@@ -26,6 +26,7 @@ export const SCHEMA_TOPICS: Readonly<Record<string, readonly (keyof TopicNames)[
   "copilot-seat-snapshot.avsc": ["copilotSeats"],
   "copilot-usage-record.avsc": ["copilotUsageRecords"],
   "cursor.avsc": ["cursors"],
+  "destination.avsc": ["destinations"],
   "openai-audit-event.avsc": ["openaiAuditEvents"],
   "openai-snapshot.avsc": ["openaiUsers", "openaiProjects", "openaiServiceAccounts", "openaiApiKeys"],
   "pack-run.avsc": ["packRuns"],

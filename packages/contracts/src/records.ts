@@ -78,6 +78,20 @@ export interface ConnectionRecord {
   updated_at: number;
 }
 
+export interface DestinationRecord {
+  tenant: string;
+  destination_id: string;
+  kind: "WEBHOOK" | "SPLUNK_HEC";
+  url: string;
+  sealed_secret: { alg: string; kid: string; nonce: string; ciphertext: string; tag: string };
+  modules: string[];
+  kinds: string[];
+  event_types: string[];
+  allow_private: boolean;
+  splunk_index: string | null;
+  created_at: number;
+}
+
 export interface CopilotUsageRecord {
   record_id: string;
   tenant: string;
@@ -233,6 +247,7 @@ export const codecs = {
   copilotMetricsRow: createCodec<CopilotMetricsRow>(loadSchema("copilot-metrics-row.avsc")),
   copilotUsageRecord: createCodec<CopilotUsageRecord>(loadSchema("copilot-usage-record.avsc")),
   connection: createCodec<ConnectionRecord>(loadSchema("connection.avsc")),
+  destination: createCodec<DestinationRecord>(loadSchema("destination.avsc")),
   copilotAuditEvent: createCodec<CopilotAuditEvent>(loadSchema("copilot-audit-event.avsc")),
   copilotSeatSnapshot: createCodec<CopilotSeatSnapshotRecord>(loadSchema("copilot-seat-snapshot.avsc")),
   cursor: createCodec<StreamCursor>(loadSchema("cursor.avsc")),

@@ -26,6 +26,8 @@ export function topicNames(prefix: string) {
     connections: `${prefix}.control.connections.v1`,
     /** Tenants and their API tokens (hashed). */
     tenants: `${prefix}.control.tenants.v1`,
+    /** SIEM destinations of the tenants (secrets sealed). */
+    destinations: `${prefix}.control.destinations.v1`,
     /** The packer's scheduled packs: succeeded, or failed and due again. */
     packRuns: `${prefix}.control.pack-runs.v1`,
     dlq: `${prefix}.dlq.v1`,
@@ -51,6 +53,7 @@ export function topicSpecs(prefix: string): TopicSpec[] {
     { name: t.connections, compacted: true, partitions: 12 },
     { name: t.tenants, compacted: true, partitions: 1 },
     { name: t.packRuns, compacted: true, partitions: 1 },
+    { name: t.destinations, compacted: true, partitions: 1 },
     { name: t.dlq, compacted: false, partitions: 1 },
   ];
 }

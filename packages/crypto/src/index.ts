@@ -7,5 +7,12 @@ export {
   type Keyring,
   type PseudonymKeys,
 } from "./keyring.ts";
-export { sealSecret, sealContext, openSecret, keyId, type SealedSecret } from "./sealed-secret.ts";
+export {
+  sealSecret,
+  sealContext,
+  destinationSealContext,
+  openSecret,
+  keyId,
+  type SealedSecret,
+} from "./sealed-secret.ts";
 export { uuidv7 } from "./ids.ts";

@@ -33,6 +33,11 @@ export function sealContext(tenant: string, connectionId: string): string {
   return `${tenant}/${connectionId}`;
 }
 
+/** Additional authenticated data of a SIEM destination's sealed secret: it opens only for this tenant and destination. */
+export function destinationSealContext(tenant: string, destinationId: string): string {
+  return `${tenant}/destination:${destinationId}`;
+}
+
 /** `context` names what the secret belongs to (e.g. tenant/connection id); it must match on open. */
 export function sealSecret(key: Buffer, plaintext: string, context: string): SealedSecret {
   if (key.length !== 32) throw new RangeError("AES-256-GCM needs a 32-byte key");

@@ -20,6 +20,8 @@ export const ErrorCodes = {
   KAFKA_TRANSACTION_FAILED: "KAFKA_TRANSACTION_FAILED",
   /** ClickHouse rejected a query or could not be reached. */
   CLICKHOUSE_FAILED: "CLICKHOUSE_FAILED",
+  /** A SIEM destination refused a batch (4xx, a HEC error code): its records go to the dead-letter topic. */
+  DESTINATION_REFUSED: "DESTINATION_REFUSED",
   /** A migration file could not be applied. */
   MIGRATION_FAILED: "MIGRATION_FAILED",
   /** A stream's cursor on the cursors topic does not have its schema: the stream stops, never starts over. */

@@ -3,6 +3,7 @@ import { z } from "zod";
 import {
   clickhouseEnv,
   kafkaEnv,
+  key32,
   logEnv,
   parseEnv,
   retentionEnv,
@@ -23,7 +24,14 @@ const schema = z.object({
   SNAPSHOTTER_GROUP_ID: z
     .string()
     .default("aiaudit-snapshotter-clickhouse")
-    .describe("Kafka consumer group of the ClickHouse sink"),
+    .describe(
+      "Kafka consumer group of the ClickHouse sink; each SIEM destination's group is <this>.siem.<tenant>.<destination>",
+    ),
+  SECRETS_KEY: key32
+    .optional()
+    .describe(
+      "32-byte key that opens the SIEM destinations' secrets sealed by `aiaudit destinations add` (hex or base64); unset: no destination is served",
+    ),
   CLICKHOUSE_CLUSTER: z
     .string()
     .optional()
@@ -55,6 +63,15 @@ const schema = z.object({
   SNAPSHOTTER_FETCH_MAX_BYTES: bytes(64 * 1024, 50 * MiB).describe(
     "most bytes of a fetch over all partitions, held in memory at once (fetch.max.bytes; the broker caps it, 55 MiB by default)",
   ),
+  SIEM_RETRY_FIRST_MS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(60_000)
+    .default(500)
+    .describe(
+      "first pause between attempts to deliver to a SIEM destination, ms; pauses double up to 30 s, and a destination still down is tried again, at most every 60 s, until it answers",
+    ),
   SNAPSHOTTER_MAX_INSERT_ROWS: z.coerce
     .number()
     .int()

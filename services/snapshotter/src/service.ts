@@ -1,5 +1,7 @@
 /**
- * snapshotter wiring: one read_committed consumer group over the topics it sinks, each topic to its ClickHouse sink.
+ * snapshotter wiring: one read_committed consumer group over the topics it sinks, each topic to its
+ * ClickHouse sink; and the SIEM forwarders, a consumer group per destination on the destinations
+ * topic (sinks/siem/forwarder.ts), which that topic starts and stops.
  * Migrations and the tables' retention (CLICKHOUSE_TTL_DAYS) are applied at start (idempotent)
  * unless CLICKHOUSE_MIGRATE_ON_START=false.
  */
@@ -13,6 +15,7 @@ import {
   type GroupConsumer,
   type IncomingBatch,
   type KafkaClient,
+  type RunningConsumer,
   type TransactionalProducer,
 } from "@aiaudit/kafka";
 import type { Logger } from "@aiaudit/logger";
@@ -22,6 +25,7 @@ import { createAuditEventSink } from "./sinks/clickhouse-audit-events.ts";
 import { createMetricsSink } from "./sinks/clickhouse-metrics.ts";
 import { createOpenaiAuditEventSink, createOpenaiSnapshotSink } from "./sinks/clickhouse-openai.ts";
 import { createSeatSink } from "./sinks/clickhouse-seats.ts";
+import { createForwarders, type Forwarders } from "./sinks/siem/forwarder.ts";
 import { createUsageRecordSink } from "./sinks/clickhouse-usage-records.ts";
 import type { SinkDeps } from "./sinks/types.ts";
 import { telemetry } from "./telemetry.ts";
@@ -64,6 +68,8 @@ export function createService(config: SnapshotterConfig, deps: ServiceDeps): Sna
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
   let ch: ClickHouse | undefined;
   let consumer: GroupConsumer | undefined;
+  let forwarders: Forwarders | undefined;
+  let destinations: RunningConsumer | undefined;
   let dlq: TransactionalProducer | undefined;
   /** Batch failures during the `runOnce` pass under way, if one is. */
   let passFailures: Error[] | undefined;
@@ -150,6 +156,28 @@ export function createService(config: SnapshotterConfig, deps: ServiceDeps): Sna
       },
     });
     consumer = started;
+    const siem = createForwarders({
+      kafka,
+      topics,
+      groupPrefix: config.SNAPSHOTTER_GROUP_ID,
+      log,
+      secretsKey: config.SECRETS_KEY,
+      retryFirstMs: config.SIEM_RETRY_FIRST_MS,
+      deadLetters,
+    });
+    forwarders = siem;
+    // Every instance reads the whole destinations topic (a group of its own) and joins every
+    // destination's group; Kafka shares each destination's partitions among the instances.
+    destinations = await kafka.followTopic({
+      groupId: `${config.SNAPSHOTTER_GROUP_ID}.destinations.${randomUUID()}`,
+      topic: topics.destinations,
+      async handleBatch(batch) {
+        const latest = new Map(
+          batch.records.flatMap((r) => (r.key === null ? [] : [[r.key, r.value] as const])),
+        );
+        for (const [key, value] of latest) await siem.apply(key, value);
+      },
+    });
     return started;
   }
 
@@ -161,6 +189,10 @@ export function createService(config: SnapshotterConfig, deps: ServiceDeps): Sna
     async stop() {
       const running = consumer;
       consumer = undefined;
+      await destinations?.stop();
+      destinations = undefined;
+      await forwarders?.stop();
+      forwarders = undefined;
       await running?.stop();
       await dlq?.disconnect();
       dlq = undefined;

@@ -7,6 +7,7 @@
 import { billing } from "./commands/billing.ts";
 import { connectCopilot } from "./commands/connect-copilot.ts";
 import { connectOpenai } from "./commands/connect-openai.ts";
+import { destinationsAdd, destinationsList, destinationsRemove } from "./commands/destinations.ts";
 import { disconnect } from "./commands/disconnect.ts";
 import { keysGenerate, keysShow } from "./commands/keys.ts";
 import { migrateCommand } from "./commands/migrate.ts";
@@ -30,6 +31,9 @@ const COMMANDS: Command[] = [
   tokensCreate,
   tokensList,
   tokensRevoke,
+  destinationsAdd,
+  destinationsList,
+  destinationsRemove,
   pseudonym,
   migrateCommand,
   keysGenerate,
