@@ -5,7 +5,7 @@
  * Webhooks receiver, a Splunk HEC receiver, both on loopback in this process), each round:
  *
  * - forwarder: the snapshotter's forwarder (sinks/siem/forwarder.ts) with a fresh consumer group
- *   over the topics: Kafka fetch, Avro decode, filter, JSON, signing or HEC framing, POST, commit;
+ *   over the topics and the snapshotter's default fetch sizes: Kafka fetch, Avro decode, filter, JSON, signing or HEC framing, POST, commit;
  *   timed from start until the receiver holds all N events;
  * - bare post: the very bodies the receiver got from the forwarder that round, POSTed again one
  *   after another with node:http on a keep-alive agent, no Kafka, no signing.
@@ -22,6 +22,7 @@ import { createPseudonymizer, destinationSealContext, sealSecret } from "@aiaudi
 import { createLogger } from "@aiaudit/logger";
 import { auditEvents } from "@aiaudit/sim-github";
 import { testKafka, uniquePrefix } from "@aiaudit/testing";
+import { loadConfig } from "@aiaudit/snapshotter/config";
 import { createForwarders } from "../services/snapshotter/src/sinks/siem/forwarder.ts";
 
 const count = Number(process.argv[2] ?? 20_000);
@@ -85,6 +86,14 @@ const server = createServer((req, res) => {
 await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
 const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 const secretsKey = randomBytes(32);
+/** The snapshotter's default fetch sizes, which its forwarders use too. */
+const defaults = loadConfig({ KAFKA_BROKERS: "127.0.0.1:19092" });
+const fetch = {
+  minBytes: defaults.SNAPSHOTTER_FETCH_MIN_BYTES,
+  maxWaitTimeInMs: defaults.SNAPSHOTTER_FETCH_MAX_WAIT_MS,
+  maxBytesPerPartition: defaults.SNAPSHOTTER_FETCH_MAX_BYTES_PER_PARTITION,
+  maxBytes: defaults.SNAPSHOTTER_FETCH_MAX_BYTES,
+};
 
 async function forwarderRun(
   kind: DestinationRecord["kind"],
@@ -113,6 +122,7 @@ async function forwarderRun(
     groupPrefix: `${prefix}.bench`,
     log: logger,
     secretsKey,
+    fetch,
     deadLetters: () => Promise.reject(new Error("nothing should be refused")),
   });
   const done = new Promise<void>((resolve) => (onEvents = () => received >= count && resolve()));

@@ -163,6 +163,12 @@ export function createService(config: SnapshotterConfig, deps: ServiceDeps): Sna
       log,
       secretsKey: config.SECRETS_KEY,
       retryFirstMs: config.SIEM_RETRY_FIRST_MS,
+      fetch: {
+        minBytes: config.SNAPSHOTTER_FETCH_MIN_BYTES,
+        maxWaitTimeInMs: config.SNAPSHOTTER_FETCH_MAX_WAIT_MS,
+        maxBytesPerPartition: config.SNAPSHOTTER_FETCH_MAX_BYTES_PER_PARTITION,
+        maxBytes: config.SNAPSHOTTER_FETCH_MAX_BYTES,
+      },
       deadLetters,
     });
     forwarders = siem;

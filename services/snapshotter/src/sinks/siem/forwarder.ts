@@ -23,7 +23,13 @@ import {
 } from "@aiaudit/contracts";
 import { destinationSealContext, openSecret } from "@aiaudit/crypto";
 import { ErrorCodes } from "@aiaudit/errors";
-import type { GroupConsumer, IncomingBatch, IncomingRecord, KafkaClient } from "@aiaudit/kafka";
+import type {
+  FetchSettings,
+  GroupConsumer,
+  IncomingBatch,
+  IncomingRecord,
+  KafkaClient,
+} from "@aiaudit/kafka";
 import type { Logger } from "@aiaudit/logger";
 import { destinationTakes, forwardedEvent } from "../../transforms/siem-events.ts";
 import { abortableSleep } from "./delivery.ts";
@@ -42,6 +48,8 @@ export interface ForwarderDeps {
   deadLetters(letters: DeadLetter[]): Promise<void>;
   /** Builds a destination's delivery: the webhook or HEC client; tests may wrap it. */
   createDestination?(record: DestinationRecord, secret: string, retryFirstMs: number): Destination;
+  /** Fetch sizes of each destination's consumer (the snapshotter's own: few large batches). */
+  fetch?: FetchSettings;
   /** Bytes of JSON per delivery (events are cut into batches of about this). @default 1000000 */
   maxBatchBytes?: number;
   /**
@@ -115,6 +123,7 @@ export function createForwarders(deps: ForwarderDeps): Forwarders {
     const consumer = await deps.kafka.runConsumer({
       groupId: `${deps.groupPrefix}.siem.${record.tenant}.${record.destination_id}`,
       topics: dataTopics,
+      ...deps.fetch,
       handleBatch: (batch) => forward(record, destination, batch, abort.signal),
     });
     running.set(key, { value, consumer, abort });
@@ -140,7 +149,8 @@ export function createForwarders(deps: ForwarderDeps): Forwarders {
         continue; // the ClickHouse sink puts it on the dead-letter topic, once
       }
       if (event === null || !destinationTakes(record, event)) continue;
-      taken.push({ event, record: incoming, bytes: JSON.stringify(event.data).length + 200 });
+      // The size of its JSON, about: twice the Avro bytes (no second JSON.stringify of every record).
+      taken.push({ event, record: incoming, bytes: 2 * incoming.value.length + 200 });
     }
     for (const chunk of chunks(taken, maxBatchBytes)) {
       await deliver(record, destination, chunk, signal);
