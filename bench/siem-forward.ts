@@ -18,12 +18,12 @@ import { randomBytes } from "node:crypto";
 import { Agent, createServer, request } from "node:http";
 import type { AddressInfo } from "node:net";
 import { codecs, recordKey, topicNames, topicSpecs, type DestinationRecord } from "@aiaudit/contracts";
-import { createPseudonymizer, destinationSealContext, sealSecret } from "@aiaudit/crypto";
+import { destinationSealContext, sealSecret } from "@aiaudit/crypto";
 import { createLogger } from "@aiaudit/logger";
-import { auditEvents } from "@aiaudit/sim-github";
 import { testKafka, uniquePrefix } from "@aiaudit/testing";
 import { loadConfig } from "@aiaudit/snapshotter/config";
 import { createForwarders } from "../services/snapshotter/src/sinks/siem/forwarder.ts";
+import { benchAuditEvents } from "./audit-event-values.ts";
 
 const count = Number(process.argv[2] ?? 20_000);
 const rounds = Number(process.argv[3] ?? 3);
@@ -34,30 +34,11 @@ const rate = (n: number, ms: number) => Math.round((n / ms) * 1000);
 
 const prefix = uniquePrefix("bench-siem");
 const topics = topicNames(prefix);
-const p = createPseudonymizer(Buffer.alloc(32, 9));
 const now = Date.now();
-const records = auditEvents("acme", count, { startMs: now - 86_400_000, stepMs: 1000 }).map((e) => ({
+const records = benchAuditEvents(count, now).map((value) => ({
   topic: topics.copilotAuditEvents,
-  key: recordKey("bench", "acme", String(e._document_id)),
-  value: codecs.copilotAuditEvent.encode({
-    event_id: String(e._document_id),
-    tenant: "bench",
-    org: "acme",
-    scope: "ORGANIZATION",
-    action: String(e.action),
-    created_at: Number(e["@timestamp"]),
-    actor_pseudonym: p.pseudonym(String(e.actor)),
-    actor_agent: null,
-    actor_is_agent: false,
-    agent_session_id: null,
-    user_pseudonym: typeof e.user === "string" ? p.pseudonym(e.user) : null,
-    actor_country_code: "US",
-    business: null,
-    event_org: "acme",
-    raw_json: JSON.stringify(e),
-    pseudonym_key_id: p.keyId,
-    ingested_at: now,
-  }),
+  key: recordKey("bench", "acme", value.event_id),
+  value: codecs.copilotAuditEvent.encode(value),
 }));
 await kafka.ensureTopics(topicSpecs(prefix));
 const producer = await kafka.transactionalProducer(`${prefix}.ingest`);

@@ -25,14 +25,13 @@
 import { rmSync } from "node:fs";
 import { applyRetention, createClickHouse, migrate, type ClickHouse } from "@aiaudit/clickhouse";
 import { codecs, recordKey, topicNames, topicSpecs, type CopilotAuditEvent } from "@aiaudit/contracts";
-import { createPseudonymizer } from "@aiaudit/crypto";
 import type { OutgoingRecord } from "@aiaudit/kafka";
 import { createLogger } from "@aiaudit/logger";
-import { auditEvents } from "@aiaudit/sim-github";
 import { createService } from "@aiaudit/snapshotter";
 import { loadConfig } from "@aiaudit/snapshotter/config";
 import { randomSuffix, testKafka, TEST_BROKERS, uniquePrefix } from "@aiaudit/testing";
 import { auditEventRows } from "../services/snapshotter/src/transforms/event-rows.ts";
+import { benchAuditEvents } from "./audit-event-values.ts";
 
 const count = Number(process.argv[2] ?? 100_000);
 const rounds = Number(process.argv[3] ?? 3);
@@ -52,30 +51,8 @@ const batchEnv = Object.fromEntries(
 // The records, as ingest-copilot would have written them.
 const prefix = uniquePrefix("bench-sink");
 const topics = topicNames(prefix);
-const p = createPseudonymizer(Buffer.alloc(32, 9));
 const now = Date.now();
-const values: CopilotAuditEvent[] = auditEvents("acme", count, {
-  startMs: now - 86_400_000,
-  stepMs: Math.max(1, Math.floor(86_000_000 / count)),
-}).map((e) => ({
-  event_id: String(e._document_id),
-  tenant: "bench",
-  org: "acme",
-  scope: "ORGANIZATION",
-  action: String(e.action),
-  created_at: Number(e["@timestamp"]),
-  actor_pseudonym: p.pseudonym(String(e.actor)),
-  actor_agent: null,
-  actor_is_agent: false,
-  agent_session_id: null,
-  user_pseudonym: typeof e.user === "string" ? p.pseudonym(e.user) : null,
-  actor_country_code: "US",
-  business: null,
-  event_org: "acme",
-  raw_json: JSON.stringify(e),
-  pseudonym_key_id: p.keyId,
-  ingested_at: now,
-}));
+const values: CopilotAuditEvent[] = benchAuditEvents(count, now);
 const records: OutgoingRecord[] = values.map((v) => ({
   topic: topics.copilotAuditEvents,
   key: recordKey("bench", "acme", v.event_id),

@@ -78,6 +78,20 @@ export interface ConnectionRecord {
   updated_at: number;
 }
 
+/** Modules a destination can be limited to (its `modules`). */
+export const DESTINATION_MODULES = ["copilot", "openai"] as const;
+/** Record kinds a destination can be limited to (its `kinds`). */
+export const DESTINATION_KINDS = [
+  "audit_event",
+  "seat",
+  "usage_record",
+  "metrics_row",
+  "user",
+  "project",
+  "service_account",
+  "api_key",
+] as const;
+
 export interface DestinationRecord {
   tenant: string;
   destination_id: string;

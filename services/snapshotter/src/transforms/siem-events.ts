@@ -17,20 +17,6 @@ const OPENAI_KINDS: Record<OpenaiEntity, string> = {
   ADMIN_API_KEYS: "api_key",
 };
 
-/** Every record kind a destination can filter on. */
-export const FORWARDED_KINDS = [
-  "audit_event",
-  "seat",
-  "usage_record",
-  "metrics_row",
-  "user",
-  "project",
-  "service_account",
-  "api_key",
-] as const;
-
-export const FORWARDED_MODULES = ["copilot", "openai"] as const;
-
 /**
  * The event of one record of `topic`, or null for what is not forwarded (snapshot markers).
  * Throws when the value does not decode (the ClickHouse sink sends such records to the dead-letter

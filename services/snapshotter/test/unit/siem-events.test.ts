@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { codecs, topicNames, type DestinationRecord, type OpenaiSnapshotRecord } from "@aiaudit/contracts";
-import { destinationTakes, forwardedEvent, FORWARDED_KINDS } from "../../src/transforms/siem-events.ts";
+import {
+  codecs,
+  DESTINATION_KINDS,
+  topicNames,
+  type DestinationRecord,
+  type OpenaiSnapshotRecord,
+} from "@aiaudit/contracts";
+import { destinationTakes, forwardedEvent } from "../../src/transforms/siem-events.ts";
 import type { ForwardedEvent } from "../../src/sinks/siem/types.ts";
 import { auditEvent, usageRecord } from "../fixtures.ts";
 
@@ -167,7 +173,7 @@ describe("destinationTakes", () => {
   it("filters by module, kind and event type (exact, 'prefix.' or 'prefix*')", () => {
     assert.equal(destinationTakes(destination({ modules: ["openai"] }), event()), false);
     assert.equal(destinationTakes(destination({ kinds: ["seat"] }), event()), false);
-    assert.equal(destinationTakes(destination({ kinds: [...FORWARDED_KINDS] }), event()), true);
+    assert.equal(destinationTakes(destination({ kinds: [...DESTINATION_KINDS] }), event()), true);
     assert.equal(destinationTakes(destination({ event_types: ["copilot."] }), event()), true);
     assert.equal(destinationTakes(destination({ event_types: ["copilot.cfb*"] }), event()), true);
     assert.equal(destinationTakes(destination({ event_types: ["copilot.cfb_seat_added"] }), event()), true);

@@ -7,7 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { csv, key32, parseEnv } from "@aiaudit/config";
-import { codecs, type DestinationRecord } from "@aiaudit/contracts";
+import { codecs, DESTINATION_KINDS, DESTINATION_MODULES, type DestinationRecord } from "@aiaudit/contracts";
 import { destinationSealContext, sealSecret } from "@aiaudit/crypto";
 import { kafkaFromEnv, publishRecords, readCompacted } from "../connections.ts";
 import {
@@ -28,17 +28,6 @@ const envSchema = z.object({
 });
 
 const KINDS = { webhook: "WEBHOOK", "splunk-hec": "SPLUNK_HEC" } as const;
-const MODULES = ["copilot", "openai"];
-const RECORD_KINDS = [
-  "audit_event",
-  "seat",
-  "usage_record",
-  "metrics_row",
-  "user",
-  "project",
-  "service_account",
-  "api_key",
-];
 /** Destination ids go into consumer group names: letters, digits, dashes and underscores. */
 const ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 
@@ -54,7 +43,7 @@ export const destinationsAdd: Command = {
   --secret-file F       webhook: its signing secret (whsec_…), generated and printed once when absent;
                         splunk-hec: the HEC token (required: in F, or on standard input)
   --modules LIST        copilot,openai (default: all)
-  --kinds LIST          ${RECORD_KINDS.join(",")} (default: all)
+  --kinds LIST          ${DESTINATION_KINDS.join(",")} (default: all)
   --event-types LIST    audit event actions or types, exactly or by prefix (copilot.,api_key.*) (default: all)
   --index NAME          splunk-hec: the index (default: the token's)
   --allow-private       allow http:// and loopback or private addresses (a lab SIEM): refused otherwise
@@ -123,8 +112,8 @@ async function add(args: string[], io: Io): Promise<number> {
     kind,
     url,
     sealed_secret: sealSecret(env.SECRETS_KEY, secret, destinationSealContext(tenant, id)),
-    modules: listOption(values.modules, "--modules", MODULES),
-    kinds: listOption(values.kinds, "--kinds", RECORD_KINDS),
+    modules: listOption(values.modules, "--modules", DESTINATION_MODULES),
+    kinds: listOption(values.kinds, "--kinds", DESTINATION_KINDS),
     event_types: listOption(values["event-types"], "--event-types"),
     allow_private: allowPrivate,
     splunk_index: values.index ?? null,
