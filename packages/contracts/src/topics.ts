@@ -30,6 +30,8 @@ export function topicNames(prefix: string) {
     destinations: `${prefix}.control.destinations.v1`,
     /** The packer's scheduled packs: succeeded, or failed and due again. */
     packRuns: `${prefix}.control.pack-runs.v1`,
+    /** Every audit event of both modules as JSON (docs/siem.md), written exactly once per event. */
+    siemAuditEventsJson: `${prefix}.siem.audit-events.json.v1`,
     dlq: `${prefix}.dlq.v1`,
   } as const;
 }
@@ -54,6 +56,7 @@ export function topicSpecs(prefix: string): TopicSpec[] {
     { name: t.tenants, compacted: true, partitions: 1 },
     { name: t.packRuns, compacted: true, partitions: 1 },
     { name: t.destinations, compacted: true, partitions: 1 },
+    { name: t.siemAuditEventsJson, compacted: false, partitions: 3 },
     { name: t.dlq, compacted: false, partitions: 1 },
   ];
 }

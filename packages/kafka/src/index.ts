@@ -67,6 +67,8 @@ export interface IncomingBatch {
 
 export interface TransactionWriter {
   send(records: OutgoingRecord[]): Promise<void>;
+  /** Commits a consumer group's offsets in this transaction: with its records, or not at all. */
+  commitOffsets(groupId: string, offsets: PartitionOffset[]): Promise<void>;
 }
 
 export interface TransactionalProducer {
@@ -141,8 +143,20 @@ export interface ConsumerSettings extends GroupTimings, FetchSettings {
   /**
    * Called per batch; offsets are committed only after it resolves. A throw re-delivers the batch.
    * While it runs the member keeps heartbeating, so a slow batch is not mistaken for a dead member.
+   * With `transactionalIdPrefix`, the records it returns are published in one transaction with
+   * the batch's offsets.
    */
-  handleBatch(batch: IncomingBatch): Promise<void>;
+  // eslint-disable-next-line @typescript-eslint/no-invalid-void-type -- a sink returns nothing, a transform its records
+  handleBatch(batch: IncomingBatch): Promise<void | OutgoingRecord[]>;
+  /**
+   * Exactly once from topic to topic: the records `handleBatch` returns and the batch's offsets are
+   * committed in one Kafka transaction, by a producer per input partition,
+   * `<prefix>.<topic>.<partition>`. The member that is given a partition next fences the previous
+   * owner's producer, so a member that lost its partition (or hangs) cannot commit output for it
+   * any more; a batch whose transaction failed is read again, and its records were never visible
+   * to read_committed consumers.
+   */
+  transactionalIdPrefix?: string;
   /**
    * Called after every (re)join of the group, before the batches of the new assignment: a
    * partition given (back) to this member may hold records another member inserted but did not
@@ -374,7 +388,7 @@ export function createKafka(settings: KafkaSettings): KafkaClient {
     }
   }
 
-  return {
+  const client: KafkaClient = {
     ping: () =>
       withAdmin(async (admin) => {
         await admin.describeCluster();
@@ -435,6 +449,19 @@ export function createKafka(settings: KafkaSettings): KafkaClient {
                     topic,
                     messages: rs.map((r) => ({ key: r.key, value: r.value, headers: r.headers ?? {} })),
                   })),
+                });
+              },
+              async commitOffsets(groupId, offsets) {
+                const byTopic = new Map<string, { partition: number; offset: string }[]>();
+                for (const o of offsets) {
+                  byTopic.set(o.topic, [
+                    ...(byTopic.get(o.topic) ?? []),
+                    { partition: o.partition, offset: o.offset.toString() },
+                  ]);
+                }
+                await tx.sendOffsets({
+                  consumerGroupId: groupId,
+                  topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
                 });
               },
             });
@@ -571,6 +598,36 @@ export function createKafka(settings: KafkaSettings): KafkaClient {
             log.debug({ err, topic, partition }, "commit past transaction markers failed"),
           );
       });
+      /** Transactional producers by input partition (`transactionalIdPrefix`). */
+      const producers = new Map<string, TransactionalProducer>();
+      async function publishWithOffsets(
+        prefix: string,
+        batch: IncomingBatch,
+        records: OutgoingRecord[],
+      ): Promise<void> {
+        const id = `${prefix}.${batch.topic}.${batch.partition}`;
+        let producer = producers.get(id);
+        if (producer === undefined) {
+          producer = await client.transactionalProducer(id);
+          producers.set(id, producer);
+        }
+        const next = {
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: BigInt(batch.lastOffset) + 1n,
+        };
+        try {
+          await producer.transaction(async (tx) => {
+            await tx.send(records);
+            await tx.commitOffsets(groupId, [next]);
+          });
+        } catch (err) {
+          // Fenced (another member has the partition now) or broken: a fresh producer next time.
+          producers.delete(id);
+          await producer.disconnect().catch(() => undefined);
+          throw err;
+        }
+      }
       try {
         await consumer.connect();
         await consumer.subscribe({ topics, fromBeginning: consumerSettings.fromBeginning ?? true });
@@ -593,7 +650,12 @@ export function createKafka(settings: KafkaSettings): KafkaClient {
           }, heartbeatInterval);
           try {
             // kafkajs calls eachBatch only for batches with records (see END_BATCH_PROCESS above).
-            await consumerSettings.handleBatch(incoming);
+            const output = await consumerSettings.handleBatch(incoming);
+            if (consumerSettings.transactionalIdPrefix !== undefined) {
+              await publishWithOffsets(consumerSettings.transactionalIdPrefix, incoming, output ?? []);
+              payload.resolveOffset(lastOffset);
+              return;
+            }
           } finally {
             clearInterval(keepAlive);
           }
@@ -614,7 +676,11 @@ export function createKafka(settings: KafkaSettings): KafkaClient {
         },
       });
       return {
-        stop: () => consumer.disconnect(),
+        async stop() {
+          await consumer.disconnect();
+          await Promise.all([...producers.values()].map((p) => p.disconnect().catch(() => undefined)));
+          producers.clear();
+        },
         isRunning: () => running,
         assignment: () => assignment,
         ends: () =>
@@ -641,4 +707,5 @@ export function createKafka(settings: KafkaSettings): KafkaClient {
       };
     },
   };
+  return client;
 }

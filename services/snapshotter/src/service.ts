@@ -26,6 +26,7 @@ import { createMetricsSink } from "./sinks/clickhouse-metrics.ts";
 import { createOpenaiAuditEventSink, createOpenaiSnapshotSink } from "./sinks/clickhouse-openai.ts";
 import { createSeatSink } from "./sinks/clickhouse-seats.ts";
 import { createForwarders, type Forwarders } from "./sinks/siem/forwarder.ts";
+import { runJsonTopic } from "./sinks/siem/json-topic.ts";
 import { createUsageRecordSink } from "./sinks/clickhouse-usage-records.ts";
 import type { SinkDeps } from "./sinks/types.ts";
 import { telemetry } from "./telemetry.ts";
@@ -69,6 +70,7 @@ export function createService(config: SnapshotterConfig, deps: ServiceDeps): Sna
   let ch: ClickHouse | undefined;
   let consumer: GroupConsumer | undefined;
   let forwarders: Forwarders | undefined;
+  let jsonTopic: GroupConsumer | undefined;
   let destinations: RunningConsumer | undefined;
   let dlq: TransactionalProducer | undefined;
   /** Batch failures during the `runOnce` pass under way, if one is. */
@@ -156,6 +158,13 @@ export function createService(config: SnapshotterConfig, deps: ServiceDeps): Sna
       },
     });
     consumer = started;
+    const fetch = {
+      minBytes: config.SNAPSHOTTER_FETCH_MIN_BYTES,
+      maxWaitTimeInMs: config.SNAPSHOTTER_FETCH_MAX_WAIT_MS,
+      maxBytesPerPartition: config.SNAPSHOTTER_FETCH_MAX_BYTES_PER_PARTITION,
+      maxBytes: config.SNAPSHOTTER_FETCH_MAX_BYTES,
+    };
+    jsonTopic = await runJsonTopic({ kafka, topics, groupPrefix: config.SNAPSHOTTER_GROUP_ID, fetch });
     const siem = createForwarders({
       kafka,
       topics,
@@ -163,12 +172,7 @@ export function createService(config: SnapshotterConfig, deps: ServiceDeps): Sna
       log,
       secretsKey: config.SECRETS_KEY,
       retryFirstMs: config.SIEM_RETRY_FIRST_MS,
-      fetch: {
-        minBytes: config.SNAPSHOTTER_FETCH_MIN_BYTES,
-        maxWaitTimeInMs: config.SNAPSHOTTER_FETCH_MAX_WAIT_MS,
-        maxBytesPerPartition: config.SNAPSHOTTER_FETCH_MAX_BYTES_PER_PARTITION,
-        maxBytes: config.SNAPSHOTTER_FETCH_MAX_BYTES,
-      },
+      fetch,
       deadLetters,
     });
     forwarders = siem;
@@ -199,6 +203,8 @@ export function createService(config: SnapshotterConfig, deps: ServiceDeps): Sna
       destinations = undefined;
       await forwarders?.stop();
       forwarders = undefined;
+      await jsonTopic?.stop();
+      jsonTopic = undefined;
       await running?.stop();
       await dlq?.disconnect();
       dlq = undefined;

@@ -321,6 +321,31 @@ describe("SIEM forwarding", () => {
     ]);
   });
 
+  it("the JSON topic holds every audit event once, as the webhook's event JSON", async () => {
+    const records = await waitFor("the JSON topic", async () => {
+      const read = await kafka.readTopic(topics.siemAuditEventsJson, { idleMs: 500 });
+      return read.length >= eventIds.length + 2 ? read : undefined;
+    });
+    const events = records.map(
+      (r) =>
+        JSON.parse(r.value?.toString("utf8") ?? "null") as {
+          id: string;
+          tenant: string;
+          kind: string;
+          event_type: string;
+          data: { event_id: string };
+        },
+    );
+    assert.deepEqual(events.map((e) => e.id).sort(), [...eventIds, "b-1", "b-2"].sort());
+    for (const [i, e] of events.entries()) {
+      assert.equal(records[i]?.key, `${e.tenant}/${e.tenant === "tenant-a" ? "acme" : "beta"}/${e.id}`);
+      assert.deepEqual(
+        [e.kind, e.event_type, e.data.event_id],
+        ["audit_event", "copilot.cfb_seat_added", e.id],
+      );
+    }
+  });
+
   it("the destination that was down gets every record once it is up, each once", async () => {
     await waitUntil("the down destination's attempts in the log", () =>
       lines.find((line) => line.includes("tenant-a/down") && line.includes("unreachable")),
