@@ -38,6 +38,11 @@ export function topicNames(prefix: string) {
 
 export type TopicNames = ReturnType<typeof topicNames>;
 
+/** Topics whose values are not Avro: the dead letters (payloads as they were) and the SIEM JSON topic. */
+export function nonAvroTopics(t: TopicNames): string[] {
+  return [t.dlq, t.siemAuditEventsJson];
+}
+
 export function topicSpecs(prefix: string): TopicSpec[] {
   const t = topicNames(prefix);
   return [

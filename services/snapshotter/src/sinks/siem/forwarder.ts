@@ -46,8 +46,6 @@ export interface ForwarderDeps {
   /** Opens the destinations' sealed secrets; without it no destination can be served. */
   secretsKey: Buffer | undefined;
   deadLetters(letters: DeadLetter[]): Promise<void>;
-  /** Builds a destination's delivery: the webhook or HEC client; tests may wrap it. */
-  createDestination?(record: DestinationRecord, secret: string, retryFirstMs: number): Destination;
   /** Fetch sizes of each destination's consumer (the snapshotter's own: few large batches). */
   fetch?: FetchSettings;
   /** Bytes of JSON per delivery (events are cut into batches of about this). @default 1000000 */
@@ -63,8 +61,6 @@ export interface ForwarderDeps {
 export interface Forwarders {
   /** Applies a record of the destinations topic: a destination added, changed, or removed (null). */
   apply(key: string, value: Buffer | null): Promise<void>;
-  /** The destinations being served, `tenant/id`. */
-  serving(): string[];
   stop(): Promise<void>;
 }
 
@@ -118,7 +114,7 @@ export function createForwarders(deps: ForwarderDeps): Forwarders {
       record.sealed_secret,
       destinationSealContext(record.tenant, record.destination_id),
     );
-    const destination = (deps.createDestination ?? createDestination)(record, secret, retryFirstMs);
+    const destination = createDestination(record, secret, retryFirstMs);
     const abort = new AbortController();
     const consumer = await deps.kafka.runConsumer({
       groupId: `${deps.groupPrefix}.siem.${record.tenant}.${record.destination_id}`,
@@ -220,7 +216,6 @@ export function createForwarders(deps: ForwarderDeps): Forwarders {
       });
       return queue;
     },
-    serving: () => [...running.keys()],
     async stop() {
       await queue;
       await Promise.all([...running.keys()].map((key) => stopOne(key)));
