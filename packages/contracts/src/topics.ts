@@ -38,6 +38,21 @@ export function topicNames(prefix: string) {
 
 export type TopicNames = ReturnType<typeof topicNames>;
 
+/** The topics of the vendors' data (what the ClickHouse sink and the SIEM forwarders read). */
+export function dataTopics(t: TopicNames): string[] {
+  return [
+    t.copilotAuditEvents,
+    t.copilotSeats,
+    t.copilotUsageRecords,
+    t.copilotMetrics,
+    t.openaiUsers,
+    t.openaiProjects,
+    t.openaiServiceAccounts,
+    t.openaiApiKeys,
+    t.openaiAuditEvents,
+  ];
+}
+
 /** Topics whose values are not Avro: the dead letters (payloads as they were) and the SIEM JSON topic. */
 export function nonAvroTopics(t: TopicNames): string[] {
   return [t.dlq, t.siemAuditEventsJson];

@@ -225,6 +225,11 @@ export interface KafkaClient {
   /** Fails with KAFKA_UNAVAILABLE when no broker answers. */
   ping(): Promise<void>;
   /**
+   * Records of `topics` a consumer group has yet to commit: per partition, its end minus the
+   * group's committed offset (the earliest offset still kept when it committed none).
+   */
+  groupLag(groupId: string, topics: string[]): Promise<bigint>;
+  /**
    * Reads a topic from the beginning with a throwaway consumer group until every partition is
    * read to its end (or nothing new came for `idleMs`): for operators' tools and tests.
    */
@@ -388,7 +393,39 @@ export function createKafka(settings: KafkaSettings): KafkaClient {
     }
   }
 
+  /** The end of every partition of `topics`, now. */
+  const topicEnds = (topics: string[]): Promise<PartitionEnd[]> =>
+    withAdmin(async (admin) =>
+      (
+        await Promise.all(
+          topics.map(async (topic) => ({ topic, ends: await admin.fetchTopicOffsets(topic) })),
+        )
+      ).flatMap(({ topic, ends }) =>
+        ends.map((p) => ({ topic, partition: p.partition, offset: BigInt(p.high), earliest: BigInt(p.low) })),
+      ),
+    );
+
+  /** A group's committed offsets for `topics`; -1 where nothing was committed. */
+  const groupCommitted = (groupId: string, topics: string[]): Promise<PartitionOffset[]> =>
+    withAdmin(async (admin) =>
+      (await admin.fetchOffsets({ groupId, topics })).flatMap(({ topic, partitions }) =>
+        partitions.map((p) => ({ topic, partition: p.partition, offset: BigInt(p.offset) })),
+      ),
+    );
+
   const client: KafkaClient = {
+    async groupLag(groupId, topics) {
+      const [ends, committed] = await Promise.all([topicEnds(topics), groupCommitted(groupId, topics)]);
+      const at = new Map(committed.map((c) => [`${c.topic}/${c.partition}`, c.offset]));
+      let lag = 0n;
+      for (const end of ends) {
+        const from = at.get(`${end.topic}/${end.partition}`) ?? -1n;
+        const start = from < end.earliest ? end.earliest : from;
+        if (end.offset > start) lag += end.offset - start;
+      }
+      return lag;
+    },
+
     ping: () =>
       withAdmin(async (admin) => {
         await admin.describeCluster();
@@ -683,27 +720,8 @@ export function createKafka(settings: KafkaSettings): KafkaClient {
         },
         isRunning: () => running,
         assignment: () => assignment,
-        ends: () =>
-          withAdmin(async (admin) =>
-            (
-              await Promise.all(
-                topics.map(async (topic) => ({ topic, ends: await admin.fetchTopicOffsets(topic) })),
-              )
-            ).flatMap(({ topic, ends }) =>
-              ends.map((p) => ({
-                topic,
-                partition: p.partition,
-                offset: BigInt(p.high),
-                earliest: BigInt(p.low),
-              })),
-            ),
-          ),
-        committed: () =>
-          withAdmin(async (admin) =>
-            (await admin.fetchOffsets({ groupId, topics })).flatMap(({ topic, partitions }) =>
-              partitions.map((p) => ({ topic, partition: p.partition, offset: BigInt(p.offset) })),
-            ),
-          ),
+        ends: () => topicEnds(topics),
+        committed: () => groupCommitted(groupId, topics),
       };
     },
   };

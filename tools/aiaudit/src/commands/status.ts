@@ -9,6 +9,7 @@
  */
 import {
   codecs,
+  dataTopics,
   parseSeenBucketKey,
   topicNames,
   type ConnectionRecord,
@@ -24,11 +25,12 @@ import { parseOptions, tenantOption, type Command, type Io } from "../io.ts";
 export const status: Command = {
   path: ["status"],
   summary:
-    "connections and their state, each stream's last poll and lag, the monthly evidence packs, rows per ClickHouse table",
+    "connections and their state, each stream's last poll and lag, the monthly evidence packs, SIEM destinations and how far behind each is, rows per ClickHouse table",
   usage: `usage: aiaudit status [--tenant T] [--json]
   --tenant T   only this tenant's connections, evidence packs and rows
   --json       one JSON document instead of text
-reads KAFKA_BROKERS / KAFKA_TOPIC_PREFIX and CLICKHOUSE_URL (or the embedded engine), like the services`,
+reads KAFKA_BROKERS / KAFKA_TOPIC_PREFIX, SNAPSHOTTER_GROUP_ID (its destinations' groups) and CLICKHOUSE_URL
+(or the embedded engine), like the services`,
   run,
 };
 
@@ -78,12 +80,24 @@ export interface PackRunStatus {
   updated_at: string;
 }
 
+/** A SIEM destination and its consumer group's backlog. */
+export interface DestinationStatus {
+  tenant: string;
+  id: string;
+  kind: "webhook" | "splunk-hec";
+  url: string;
+  /** Offsets of the data topics its group has yet to commit (records, and transaction markers). */
+  behind: number | null;
+}
+
 export interface Status {
   at: string;
   kafka: { brokers: string[]; prefix: string; error: string | null };
   connections: ConnectionStatus[];
   /** The packer's monthly schedule; empty before its first run (or without a packer). */
   packs: PackRunStatus[];
+  /** SIEM destinations (`aiaudit destinations`). */
+  destinations: DestinationStatus[];
   clickhouse: { database: string | null; where: string | null; error: string | null };
   tables: { table: string; rows: number | null }[];
   /** Records that could not be read, and the like: shown, never fatal. */
@@ -102,6 +116,7 @@ async function run(args: string[], io: Io): Promise<number> {
     kafka: { brokers: [], prefix: "", error: null },
     connections: [],
     packs: [],
+    destinations: [],
     clickhouse: { database: null, where: null, error: null },
     tables: [],
     problems: [],
@@ -111,11 +126,12 @@ async function run(args: string[], io: Io): Promise<number> {
   Object.assign(state.kafka, { brokers, prefix });
   try {
     const topics = topicNames(prefix);
-    const [connections, cursors, packRuns] = await Promise.all([
+    const [connections, cursors, packRuns, destinations] = await Promise.all([
       readCompacted(kafka, topics.connections),
       readCompacted(kafka, topics.cursors),
       // A missing pack-runs topic is no problem: no packer has finished a scheduled pack yet.
       readCompacted(kafka, topics.packRuns),
+      readCompacted(kafka, topics.destinations),
     ]);
     for (const missing of [connections, cursors].filter((t) => t.missing))
       state.problems.push(
@@ -123,6 +139,16 @@ async function run(args: string[], io: Io): Promise<number> {
       );
     state.connections = summarize(connections.latest, cursors.latest, now, tenant, state.problems);
     state.packs = summarizePackRuns(packRuns.latest, tenant, state.problems);
+    const group = io.env.SNAPSHOTTER_GROUP_ID ?? "aiaudit-snapshotter-clickhouse";
+    for (const [key, record] of destinations.latest) {
+      if (tenant !== undefined && !key.startsWith(`${tenant}/`)) continue;
+      const d = decode(record, (value) => codecs.destination.decode(value), state.problems);
+      if (!d) continue;
+      const groupId = `${group}.siem.${d.tenant}.${d.destination_id}`;
+      const behind = await kafka.groupLag(groupId, dataTopics(topics)).then(Number, () => null);
+      const kind = d.kind === "WEBHOOK" ? "webhook" : "splunk-hec";
+      state.destinations.push({ tenant: d.tenant, id: d.destination_id, kind, url: d.url, behind });
+    }
   } catch (err) {
     state.kafka.error = describeError(err);
   }
@@ -357,6 +383,13 @@ export function render(s: Status): string[] {
     if (c.streams.length === 0) lines.push("    not polled yet");
   }
   lines.push(...renderPacks(s));
+  lines.push(`SIEM destinations (${s.kafka.prefix}.control.destinations.v1):`);
+  if (s.kafka.error === null && s.destinations.length === 0) lines.push("  none (aiaudit destinations add)");
+  for (const d of s.destinations) {
+    const behind =
+      d.behind === null ? "backlog unknown" : d.behind === 0 ? "up to date" : `${d.behind} offsets behind`;
+    lines.push(`  ${d.tenant}/${d.id}  ${d.kind}  ${d.url}  ${behind}`);
+  }
   lines.push(`ClickHouse (database ${s.clickhouse.database ?? "?"}, ${s.clickhouse.where ?? "?"}):`);
   if (s.clickhouse.error !== null) lines.push(`  cannot read ClickHouse: ${s.clickhouse.error}`);
   else if (s.tables.length === 0) lines.push("  no tables: run `aiaudit migrate`");

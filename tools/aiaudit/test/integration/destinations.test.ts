@@ -7,7 +7,8 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
-import { describe, it } from "node:test";
+import { rmSync } from "node:fs";
+import { after, describe, it } from "node:test";
 import { runCli } from "@aiaudit/cli";
 import { codecs, topicNames } from "@aiaudit/contracts";
 import { destinationSealContext, openSecret } from "@aiaudit/crypto";
@@ -17,6 +18,8 @@ const prefix = uniquePrefix("destinations");
 const topics = topicNames(prefix);
 const kafka = testKafka(captureLogger().logger);
 const secretsKey = randomBytes(32);
+const chdbDir = `.cache/test-chdb/${process.pid}`;
+after(() => rmSync(chdbDir, { recursive: true, force: true }));
 
 async function cli(args: string[], stdin = "") {
   const out: string[] = [];
@@ -26,6 +29,8 @@ async function cli(args: string[], stdin = "") {
       KAFKA_BROKERS: TEST_BROKERS.join(","),
       KAFKA_TOPIC_PREFIX: prefix,
       SECRETS_KEY: secretsKey.toString("base64"),
+      // aiaudit status also counts rows: an embedded engine of this test's own.
+      CLICKHOUSE_DATA_DIR: chdbDir,
     },
     stdin: Readable.from([stdin]),
     out: (l) => out.push(l),
@@ -153,6 +158,49 @@ describe("aiaudit destinations", () => {
     const listed = await cli(["destinations", "list", "--tenant", "acme", "--json"]);
     const ids = (JSON.parse(listed.out) as { destinations: { id: string }[] }).destinations.map((d) => d.id);
     assert.deepEqual(ids, ["soc", "splunk"]);
+  });
+
+  it("aiaudit status shows each destination and how far behind its group is", async () => {
+    const events = Array.from({ length: 4 }, (_, i) => ({
+      topic: topics.openaiAuditEvents,
+      key: "acme/org-1/one-partition", // one partition: one commit marker
+      value: codecs.openaiAuditEvent.encode({
+        event_id: `audit_${i}`,
+        tenant: "acme",
+        org: "org-1",
+        type: "api_key.created",
+        effective_at: Date.now(),
+        project_id: null,
+        project_name: null,
+        actor_type: null,
+        actor_pseudonym: null,
+        actor_user_id: null,
+        actor_api_key_id: null,
+        actor_service_account_id: null,
+        actor_ip_pseudonym: null,
+        resource_id: null,
+        raw_json: "{}",
+        pseudonym_key_id: "k1",
+        ingested_at: Date.now(),
+      }),
+    }));
+    const producer = await kafka.transactionalProducer(`${prefix}.test`);
+    await producer.transaction((tx) => tx.send(events));
+    await producer.disconnect();
+    const status = await cli(["status", "--tenant", "acme", "--json"]);
+    const destinations = (
+      JSON.parse(status.out) as { destinations: { id: string; kind: string; behind: number }[] }
+    ).destinations;
+    // Nothing has forwarded yet: 4 events and their partition's commit marker.
+    assert.deepEqual(destinations.map((d) => [d.id, d.kind, d.behind]).sort(), [
+      ["soc", "webhook", 5],
+      ["splunk", "splunk-hec", 5],
+    ]);
+    const text = await cli(["status", "--tenant", "acme"]);
+    assert.match(
+      text.out,
+      /acme\/splunk  splunk-hec  https:\/\/splunk\.acme\.example:8088  5 offsets behind/,
+    );
   });
 
   it("lists without secrets, and a removed destination is gone", async () => {

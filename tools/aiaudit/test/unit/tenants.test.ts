@@ -333,6 +333,7 @@ describe("status: evidence packs (monthly schedule)", () => {
       kafka: { brokers: ["b:9092"], prefix: "p", error: null },
       connections: [],
       packs,
+      destinations: [],
       clickhouse: { database: "d", where: "w", error: null },
       tables: [],
       problems: [],

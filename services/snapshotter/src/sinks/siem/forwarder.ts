@@ -16,6 +16,7 @@
  */
 import {
   codecs,
+  dataTopics,
   deadLetter,
   type DeadLetter,
   type DestinationRecord,
@@ -75,17 +76,7 @@ interface Running {
 
 export function createForwarders(deps: ForwarderDeps): Forwarders {
   const running = new Map<string, Running>();
-  const dataTopics = [
-    deps.topics.copilotAuditEvents,
-    deps.topics.copilotSeats,
-    deps.topics.copilotUsageRecords,
-    deps.topics.copilotMetrics,
-    deps.topics.openaiUsers,
-    deps.topics.openaiProjects,
-    deps.topics.openaiServiceAccounts,
-    deps.topics.openaiApiKeys,
-    deps.topics.openaiAuditEvents,
-  ];
+  const topics = dataTopics(deps.topics);
   const maxBatchBytes = deps.maxBatchBytes ?? 1_000_000;
   const retryFirstMs = deps.retryFirstMs ?? 500;
   // Records are applied one at a time, in order: a change never races the stop of what it replaces.
@@ -118,7 +109,7 @@ export function createForwarders(deps: ForwarderDeps): Forwarders {
     const abort = new AbortController();
     const consumer = await deps.kafka.runConsumer({
       groupId: `${deps.groupPrefix}.siem.${record.tenant}.${record.destination_id}`,
-      topics: dataTopics,
+      topics,
       ...deps.fetch,
       handleBatch: (batch) => forward(record, destination, batch, abort.signal),
     });
